@@ -1,0 +1,43 @@
+# The two commands of README.md: `make demo` (set up + a real answer) and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+QUESTION ?= 日本の首都はどこですか？その都市の特徴を一つ教えてください。
+
+.PHONY: setup setup-test demo test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# llama-cpp-python builds from source on the first install (~15 min on 2 cores); pip
+# caches the wheel, so later installs take seconds.
+$(VENV)/.setup: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -e '.[models]'
+	touch $@
+
+$(VENV)/.setup-test: pyproject.toml $(VENV)/.setup
+	$(BIN)/pip install -e '.[models,dev,hf]'
+	touch $@
+
+setup: $(VENV)/.setup
+
+setup-test: $(VENV)/.setup-test
+
+demo: setup
+	$(BIN)/murmurnet models --prepare qwen2.5-0.5b
+	$(BIN)/murmurnet ask "$(QUESTION)" --agents 2 --iterations 1 --debug
+
+lint: setup-test
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/pytest -q
+
+bench: setup
+	$(BIN)/python benchmarks/bench_ask.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info src/*.egg-info

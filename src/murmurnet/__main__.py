@@ -1,0 +1,3 @@
+from murmurnet.cli import main
+
+raise SystemExit(main())

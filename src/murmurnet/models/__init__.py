@@ -1,0 +1,1 @@
+"""Model backends behind the batch-first contract; see `base.Backend`."""

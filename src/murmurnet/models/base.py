@@ -1,0 +1,33 @@
+"""The batch-first backend contract every model kind implements."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Protocol, runtime_checkable
+
+from murmurnet.types import Completion, GenerationRequest
+
+TokenCallback = Callable[[int, str], None]
+"""Streaming hook: called with (index of the request in the batch, new text)."""
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """A loaded model. The orchestrator hands it a whole round of requests at once.
+
+    A backend that can batch (llama.cpp sequences, padded transformers, a server that
+    takes concurrent requests) sets `can_batch` and runs the list together; otherwise it
+    runs the requests one after another. Passing `on_token` streams text as it is made.
+    """
+
+    name: str
+    can_batch: bool
+    context_size: int
+
+    def generate(
+        self, requests: Sequence[GenerationRequest], on_token: TokenCallback | None = None
+    ) -> list[Completion]: ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+    def close(self) -> None: ...

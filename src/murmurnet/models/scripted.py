@@ -1,0 +1,92 @@
+"""A shipped fake backend so that tests and examples never need a model."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Iterable, Sequence
+
+from murmurnet.errors import ScriptExhaustedError
+from murmurnet.models.base import TokenCallback
+from murmurnet.types import Completion, GenerationRequest
+
+Responder = Callable[[GenerationRequest], str]
+_TOKEN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]|\w+|[^\w\s]")
+
+
+def rough_token_count(text: str) -> int:
+    """A model-free token estimate: words, punctuation and each CJK character count one."""
+    return len(_TOKEN.findall(text))
+
+
+class ScriptedBackend:
+    """Returns queued replies in order (or asks a function), and records every request.
+
+    It fails loudly with `ScriptExhaustedError` when asked for more replies than it holds,
+    so a test notices an unexpected extra model call.
+    """
+
+    can_batch = True
+
+    def __init__(
+        self,
+        responses: Iterable[str] | Responder = (),
+        *,
+        name: str = "scripted",
+        context_size: int = 8192,
+    ) -> None:
+        self.name = name
+        self.context_size = context_size
+        self._responder: Responder | None = responses if callable(responses) else None
+        self._queue: list[str] = [] if callable(responses) else list(responses)
+        self.requests: list[GenerationRequest] = []
+        self.batches: list[list[GenerationRequest]] = []
+        self._lock = threading.Lock()
+
+    def generate(
+        self, requests: Sequence[GenerationRequest], on_token: TokenCallback | None = None
+    ) -> list[Completion]:
+        with self._lock:
+            self.batches.append(list(requests))
+            completions = []
+            for index, request in enumerate(requests):
+                self.requests.append(request)
+                text = self._next(request)
+                if on_token is not None:
+                    on_token(index, text)
+                prompt = "\n".join(m.content for m in request.messages)
+                completions.append(
+                    Completion(
+                        text=text,
+                        prompt_tokens=rough_token_count(prompt),
+                        completion_tokens=rough_token_count(text),
+                    )
+                )
+            return completions
+
+    def _next(self, request: GenerationRequest) -> str:
+        if self._responder is not None:
+            return self._responder(request)
+        if not self._queue:
+            raise ScriptExhaustedError(
+                f"scripted backend {self.name!r} ran out of replies at request "
+                f"{len(self.requests)} ({request.tag or 'untagged'})"
+            )
+        return self._queue.pop(0)
+
+    @property
+    def remaining(self) -> int:
+        return len(self._queue)
+
+    def count_tokens(self, text: str) -> int:
+        return rough_token_count(text)
+
+    def close(self) -> None:
+        pass
+
+
+def create(spec: object, options: object) -> ScriptedBackend:
+    """Registry factory: a scripted backend that echoes the role line (for smoke runs)."""
+    name = getattr(spec, "name", "scripted")
+    replies = list(getattr(spec, "responses", []) or [])
+    return ScriptedBackend(replies, name=name)

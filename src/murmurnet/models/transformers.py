@@ -1,0 +1,267 @@
+"""Hugging Face transformers backend (extra `murmurnet[hf]`), batch-first on CPU.
+
+torch and transformers are imported only when a model of this type is loaded, so the
+package works without them. Nothing is downloaded unless `local_files_only` is off
+(`--no-local-files`): a run must never reach the network by surprise.
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from murmurnet.config import ModelSpec
+from murmurnet.errors import (
+    ContextOverflowError,
+    MissingDependencyError,
+    ModelFileError,
+    ModelNotFoundError,
+)
+from murmurnet.models.base import TokenCallback
+from murmurnet.models.registry import LoadOptions
+from murmurnet.types import Completion, GenerationRequest, Message
+
+_HINT = "pip install 'murmurnet[hf]'"
+# Requests that agree on these share one `model.generate` call (and one random stream).
+_GroupKey = tuple[float, float, int, float, int | None, tuple[str, ...]]
+
+
+def _import_hf() -> tuple[Any, Any]:
+    try:
+        import torch
+        import transformers
+    except ImportError as exc:
+        raise MissingDependencyError(
+            f"the transformers backend needs torch and transformers ({exc.name} is missing)",
+            hint=_HINT,
+        ) from None
+    return torch, transformers
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+class TransformersBackend:
+    """One causal LM and its tokenizer; a round of requests runs as padded batches.
+
+    `generate` is serialised by a lock because one model instance is shared by every stage
+    that names it, and torch's random state (used for seeds) is process-wide.
+    """
+
+    can_batch = True
+
+    def __init__(self, spec: ModelSpec, options: LoadOptions) -> None:
+        self._torch, transformers = _import_hf()
+        self._transformers = transformers
+        source, self.name = self._source(spec)
+        load: dict[str, Any] = {"local_files_only": options.local_files_only}
+        if spec.path is None:
+            load["cache_dir"] = str(options.cache_folder / "hf")
+        threads = spec.threads or options.threads
+        if threads:
+            self._torch.set_num_threads(threads)
+        try:
+            # The config first: its error for a wrong folder is clearer than the tokenizer's.
+            config = transformers.AutoConfig.from_pretrained(source, **load)
+            self._tokenizer = transformers.AutoTokenizer.from_pretrained(source, **load)
+            self._model = transformers.AutoModelForCausalLM.from_pretrained(
+                source, config=config, **load
+            )
+        except (OSError, ValueError, KeyError, ImportError) as exc:
+            if spec.path is None:
+                hint = "run once with --no-local-files to download it"
+                raise ModelNotFoundError(
+                    f"cannot load Hugging Face model {self.name!r}: {_first_line(exc)}",
+                    hint=hint if options.local_files_only else None,
+                ) from None
+            raise ModelFileError(
+                f"cannot load transformers model from {source}: {_first_line(exc)}"
+            ) from None
+        self._model.eval()
+        limit = getattr(config, "max_position_embeddings", None) or getattr(
+            config, "n_positions", None
+        )
+        wanted = options.context_size or spec.context_size
+        self.context_size = min(wanted, int(limit)) if limit else wanted
+        self._template = spec.template
+        eos = self._model.generation_config.eos_token_id
+        if eos is None:
+            eos = self._tokenizer.eos_token_id
+        self._eos: set[int] = set(eos if isinstance(eos, list) else [] if eos is None else [eos])
+        pad = self._tokenizer.pad_token_id
+        self._pad = int(pad if pad is not None else min(self._eos, default=0))
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _source(spec: ModelSpec) -> tuple[str, str]:
+        if spec.path is not None:
+            if not Path(spec.path).is_dir():
+                raise ModelFileError(f"transformers model folder {spec.path} does not exist")
+            return str(spec.path), Path(spec.path).name
+        if spec.hf_name:
+            return spec.hf_name, spec.hf_name
+        raise ModelNotFoundError("a transformers model needs `path` or `hf_name`")
+
+    def generate(
+        self, requests: Sequence[GenerationRequest], on_token: TokenCallback | None = None
+    ) -> list[Completion]:
+        """Run the batch; `on_token` gets each completion's full text once, after generation.
+
+        Real token streaming would need a streamer thread per batch row, which the padded
+        batch call does not offer, so callers only see text when the batch is done.
+        """
+        groups: dict[_GroupKey, list[int]] = {}
+        for index, request in enumerate(requests):
+            key = (
+                request.temperature,
+                request.top_p,
+                request.top_k,
+                request.repeat_penalty,
+                request.seed,
+                tuple(request.stop),
+            )
+            groups.setdefault(key, []).append(index)
+        results: dict[int, Completion] = {}
+        with self._lock:
+            for indexes in groups.values():
+                batch = [requests[i] for i in indexes]
+                results.update(zip(indexes, self._run_group(batch), strict=True))
+        completions = [results[i] for i in range(len(requests))]
+        if on_token is not None:
+            for index, completion in enumerate(completions):
+                on_token(index, completion.text)
+        return completions
+
+    def _run_group(self, batch: list[GenerationRequest]) -> list[Completion]:
+        torch = self._torch
+        first = batch[0]
+        prompts = [self._encode(request) for request in batch]
+        width = max(len(ids) for ids in prompts)
+        # Left padding keeps every prompt's last token in the last column, where generation
+        # continues; the attention mask (and the positions derived from it) hide the pads.
+        # The filler is the row's own first token, not the pad id: the repetition penalty
+        # reads the whole row, and a pad that is also EOS would otherwise be penalised in
+        # padded rows only, so batched output would drift from one-at-a-time output.
+        ids = [(p[:1] or [self._pad]) * (width - len(p)) + p for p in prompts]
+        mask = [[0] * (width - len(p)) + [1] * len(p) for p in prompts]
+        device = self._model.device
+        settings: dict[str, Any] = {
+            "max_new_tokens": max(request.max_tokens for request in batch),
+            "pad_token_id": self._pad,
+            "repetition_penalty": first.repeat_penalty if first.repeat_penalty > 0 else 1.0,
+        }
+        if first.temperature == 0:
+            settings.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+        else:
+            settings.update(
+                do_sample=True,
+                temperature=first.temperature,
+                top_p=first.top_p,
+                top_k=first.top_k or None,
+            )
+        if first.stop:
+            # Rows stop as soon as they produce a stop string instead of running to the limit.
+            stop = _StopStrings(torch, self._tokenizer, first.stop, width)
+            settings["stopping_criteria"] = self._transformers.StoppingCriteriaList([stop])
+        if first.seed is not None:
+            torch.manual_seed(first.seed)
+        started = time.perf_counter()
+        with torch.inference_mode():
+            output = self._model.generate(
+                input_ids=torch.tensor(ids, dtype=torch.long, device=device),
+                attention_mask=torch.tensor(mask, dtype=torch.long, device=device),
+                **settings,
+            )
+        seconds = time.perf_counter() - started
+        rows: list[list[int]] = output[:, width:].tolist()
+        return [
+            self._finish(request, row, len(prompt), seconds)
+            for request, prompt, row in zip(batch, prompts, rows, strict=True)
+        ]
+
+    def _finish(
+        self, request: GenerationRequest, row: list[int], prompt_tokens: int, seconds: float
+    ) -> Completion:
+        tokens = row[: request.max_tokens]
+        ended = next((i for i, token in enumerate(tokens) if token in self._eos), None)
+        if ended is not None:
+            tokens = tokens[: ended + 1]
+        elif self._pad not in self._eos:
+            # A row finished early by a stop string is filled with pads after it.
+            while tokens and tokens[-1] == self._pad:
+                tokens.pop()
+        text = self._tokenizer.decode(tokens, skip_special_tokens=True)
+        cuts = [text.find(stop) for stop in request.stop if stop and stop in text]
+        if cuts:
+            text = text[: min(cuts)]
+        full = ended is None and not cuts and len(tokens) >= request.max_tokens
+        return Completion(
+            text=str(text),
+            prompt_tokens=prompt_tokens,
+            completion_tokens=len(tokens),
+            seconds=seconds,
+            finish_reason="length" if full else "stop",
+        )
+
+    def _encode(self, request: GenerationRequest) -> list[int]:
+        if self._template == "chatml":
+            prompt, special = _chatml(request.messages), False
+        elif self._template == "auto" and getattr(self._tokenizer, "chat_template", None):
+            chat = [{"role": m.role, "content": m.content} for m in request.messages]
+            prompt = self._tokenizer.apply_chat_template(
+                chat, tokenize=False, add_generation_prompt=True
+            )
+            special = False  # the template writes its own BOS; adding another hurts output
+        else:
+            prompt, special = "".join(m.content + "\n\n" for m in request.messages), True
+        ids = list(self._tokenizer(prompt, add_special_tokens=special)["input_ids"])
+        if len(ids) + 1 > self.context_size:
+            raise ContextOverflowError(
+                f"prompt of {len(ids)} tokens does not fit the {self.context_size}-token "
+                f"context of {self.name}",
+                hint="shorten the question or history, or raise --context-size",
+            )
+        return [int(token) for token in ids]
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def close(self) -> None:
+        """Drop the weights now rather than when the pool is garbage collected."""
+        self._model = None
+        gc.collect()
+
+
+class _StopStrings:
+    """Ends a row once its decoded text holds a stop string.
+
+    transformers' own `stop_strings` rebuilds text from vocabulary pieces and fails on some
+    tokenizers; decoding the generated tail is slower per step but works for any tokenizer.
+    """
+
+    def __init__(self, torch: Any, tokenizer: Any, stops: Sequence[str], prompt_width: int) -> None:
+        self._torch = torch
+        self._tokenizer = tokenizer
+        self._stops = [stop for stop in stops if stop]
+        self._width = prompt_width
+
+    def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+        texts = self._tokenizer.batch_decode(input_ids[:, self._width :], skip_special_tokens=True)
+        done = [any(stop in text for stop in self._stops) for text in texts]
+        return self._torch.tensor(done, dtype=self._torch.bool, device=input_ids.device)
+
+
+def _chatml(messages: Sequence[Message]) -> str:
+    turns = "".join(f"<|im_start|>{m.role}\n{m.content}<|im_end|>\n" for m in messages)
+    return turns + "<|im_start|>assistant\n"
+
+
+def create(spec: ModelSpec, options: LoadOptions) -> TransformersBackend:
+    """Registry factory for `type: transformers`."""
+    return TransformersBackend(spec, options)

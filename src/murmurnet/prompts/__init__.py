@@ -1,0 +1,1 @@
+"""Role sets, stage prompts and question-type keywords as YAML package data."""

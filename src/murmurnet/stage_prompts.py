@@ -1,0 +1,79 @@
+"""Messages for each stage. What all agents share comes first, what differs comes last.
+
+The system message carries the shared part (team intro, question, blackboard); the user
+message carries the role or stage task. A batching backend decodes the shared part once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+
+import yaml
+
+from murmurnet.blackboard import Labels
+from murmurnet.config import RoleSpec
+from murmurnet.question import Language
+from murmurnet.types import Message
+
+
+@dataclass(frozen=True)
+class StageTexts:
+    language: Language
+    shared_intro: str
+    agent_task: str
+    summary_task: str
+    output_task: str
+    labels: Labels
+    language_names: dict[str, str]
+
+
+@cache
+def stage_texts(language: Language) -> StageTexts:
+    source = files("murmurnet.prompts").joinpath(f"stages.{language}.yaml")
+    raw = yaml.safe_load(source.read_text(encoding="utf-8"))
+    return StageTexts(
+        language=language,
+        shared_intro=raw["shared_intro"],
+        agent_task=raw["agent_task"],
+        summary_task=raw["summary_task"],
+        output_task=raw["output_task"],
+        labels=Labels(
+            question=raw["question_heading"],
+            history=raw["history_heading"],
+            passages=raw["passages_heading"],
+            notes=raw["notes_heading"],
+            contribution=raw["contribution_label"],
+            summary=raw["summary_label"],
+        ),
+        language_names=raw["language_names"],
+    )
+
+
+def _shared(texts: StageTexts, notes: str) -> Message:
+    return Message(role="system", content=f"{texts.shared_intro}\n\n{notes}")
+
+
+def agent_messages(texts: StageTexts, notes: str, role: RoleSpec, question: str) -> list[Message]:
+    task = texts.agent_task.format(
+        title=role.title,
+        persona=role.persona,
+        instruction=role.instruction,
+        question=question,
+    )
+    return [_shared(texts, notes), Message(role="user", content=task)]
+
+
+def summary_messages(texts: StageTexts, notes: str, round_number: int) -> list[Message]:
+    task = texts.summary_task.format(round=round_number)
+    return [_shared(texts, notes), Message(role="user", content=task)]
+
+
+def output_messages(
+    texts: StageTexts, notes: str, question: str, answer_language: Language
+) -> list[Message]:
+    task = texts.output_task.format(
+        question=question, language_name=texts.language_names[answer_language]
+    )
+    return [_shared(texts, notes), Message(role="user", content=task)]

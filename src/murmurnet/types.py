@@ -1,0 +1,112 @@
+"""Typed messages shared by the core and every backend."""
+
+from __future__ import annotations
+
+import time
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Message(BaseModel):
+    """One chat message; backends turn a list of them into a prompt with their template."""
+
+    model_config = ConfigDict(frozen=True)
+
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+class GenerationRequest(BaseModel):
+    """What one agent asks of a model. A round of agents is a list of these."""
+
+    messages: list[Message]
+    max_tokens: int = Field(200, ge=1)
+    temperature: float = Field(0.7, ge=0.0)
+    top_p: float = Field(0.95, gt=0.0, le=1.0)
+    top_k: int = Field(40, ge=0)
+    repeat_penalty: float = Field(1.1, ge=0.0)
+    seed: int | None = None
+    stop: list[str] = Field(default_factory=list)
+    repeat_guard: bool = Field(
+        True, description="End the reply when it repeats a whole earlier line (small models loop)."
+    )
+    tag: str = Field("", description="Who is asking (stage/agent), for logs and debug tables.")
+
+
+class Completion(BaseModel):
+    """A backend's answer to one request, with the counts needed for timings."""
+
+    text: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached_tokens: int = Field(0, description="Prompt tokens served from the KV cache.")
+    seconds: float = 0.0
+    finish_reason: Literal["stop", "length"] = "stop"
+
+
+class EntryKind(StrEnum):
+    QUESTION = "question"
+    HISTORY = "history"
+    PASSAGE = "passage"
+    CONTRIBUTION = "contribution"
+    SUMMARY = "summary"
+    FINAL = "final"
+
+
+class BlackboardEntry(BaseModel):
+    """One immutable write to the blackboard."""
+
+    model_config = ConfigDict(frozen=True)
+
+    version: int
+    kind: EntryKind
+    text: str
+    round: int = 0
+    agent: int | None = None
+    role: str | None = None
+    source: str | None = None
+    created: float = Field(default_factory=time.time)
+
+
+class StageTiming(BaseModel):
+    """One model call (or one batch of calls) as shown by `--debug` and written by `--log`."""
+
+    stage: str
+    agent: int | None = None
+    role: str | None = None
+    prompt_tokens: int
+    completion_tokens: int
+    cached_tokens: int = 0
+    seconds: float
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.completion_tokens / self.seconds if self.seconds > 0 else 0.0
+
+
+class Answer(BaseModel):
+    """The result of one `ask`: the reply and everything needed to see how it was made."""
+
+    text: str
+    language: Literal["ja", "en"]
+    question_type: str
+    entries: list[BlackboardEntry]
+    timings: list[StageTiming]
+    stage_seconds: dict[str, float]
+    total_seconds: float
+
+    @property
+    def prompt_tokens(self) -> int:
+        return sum(t.prompt_tokens for t in self.timings)
+
+    @property
+    def completion_tokens(self) -> int:
+        return sum(t.completion_tokens for t in self.timings)
+
+    def contributions(self) -> list[BlackboardEntry]:
+        return [e for e in self.entries if e.kind is EntryKind.CONTRIBUTION]
+
+    def summaries(self) -> list[BlackboardEntry]:
+        return [e for e in self.entries if e.kind is EntryKind.SUMMARY]

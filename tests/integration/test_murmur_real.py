@@ -1,0 +1,97 @@
+"""End to end on the bundled models: real answers with real properties."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from murmurnet import MurmurNet, RunConfig
+from murmurnet.config import default_cache_folder
+from murmurnet.models.base import Backend
+from murmurnet.question import detect_language
+
+pytestmark = pytest.mark.integration
+
+
+def ask(backends: dict[str, Backend], question: str, **settings: object):  # type: ignore[no-untyped-def]
+    config = RunConfig(seed=11, **settings)  # type: ignore[arg-type]
+    with MurmurNet(config, backends=backends) as net:
+        return net.ask(question)
+
+
+def test_japanese_two_agents_one_round(qwen: Backend) -> None:
+    answer = ask({"default": qwen}, "日本の首都はどこですか？", agents=2, iterations=1)
+    contributions = answer.contributions()
+    assert len(contributions) == 2
+    assert len({c.role for c in contributions}) == 2
+    assert all(c.text for c in contributions)
+    assert len(answer.summaries()) == 1 and answer.summaries()[0].text
+    assert answer.language == "ja" and detect_language(answer.text) == "ja"
+    assert "東京" in answer.text
+    assert answer.completion_tokens > 0
+
+
+def test_english_three_agents_two_rounds(qwen: Backend) -> None:
+    answer = ask({"default": qwen}, "What is the capital of France?", agents=3, iterations=2)
+    contributions = answer.contributions()
+    assert len(contributions) == 6
+    for round_number in (1, 2):
+        assert len({c.role for c in contributions if c.round == round_number}) == 3
+    assert [s.round for s in answer.summaries()] == [1, 2]
+    assert answer.language == "en" and detect_language(answer.text) == "en"
+    assert "Paris" in answer.text
+    # round 2 re-used round 1's cached prompt instead of decoding it again
+    round_two = [t for t in answer.timings if t.stage == "round 2"]
+    assert all(t.cached_tokens > 0 for t in round_two)
+
+
+def test_gemma_summarises_for_qwen_agents(qwen: Backend, gemma: Backend) -> None:
+    answer = ask(
+        {"default": qwen, "gemma": gemma},
+        "Name one primary colour.",
+        agents=2,
+        summary_model="gemma",
+        output_tokens=60,
+    )
+    assert answer.summaries()[0].text.strip()
+    assert answer.text.strip()
+
+
+def test_no_parallel_gives_the_same_shape(qwen: Backend) -> None:
+    answer = ask({"default": qwen}, "What is 12 times 3?", agents=2, parallel=False, summary=False)
+    assert len(answer.contributions()) == 2 and answer.summaries() == []
+    assert "36" in answer.text
+
+
+def test_cli_json_end_to_end() -> None:
+    env = {**os.environ, "MURMURNET_CACHE_FOLDER": str(default_cache_folder())}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "murmurnet",
+            "ask",
+            "What is the capital of Japan?",
+            "--json",
+            "--agents",
+            "2",
+            "--seed",
+            "3",
+            "--output-tokens",
+            "80",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert "Tokyo" in data["answer"]
+    assert {e["kind"] for e in data["entries"]} >= {"question", "contribution", "summary", "final"}
+    assert set(data["stage_seconds"]) == {"input", "round 1", "summary 1", "output"}
