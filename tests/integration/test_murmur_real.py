@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import unicodedata
 
 import pytest
 
@@ -24,14 +25,14 @@ def ask(backends: dict[str, Backend], question: str, **settings: object):  # typ
 
 
 def test_japanese_two_agents_one_round(qwen: Backend) -> None:
-    answer = ask({"default": qwen}, "日本の首都はどこですか？", agents=2, iterations=1)
+    answer = ask({"default": qwen}, "水の化学式は何ですか？", agents=2, iterations=1)
     contributions = answer.contributions()
     assert len(contributions) == 2
     assert len({c.role for c in contributions}) == 2
     assert all(c.text for c in contributions)
     assert len(answer.summaries()) == 1 and answer.summaries()[0].text
     assert answer.language == "ja" and detect_language(answer.text) == "ja"
-    assert "東京" in answer.text
+    assert "H2O" in unicodedata.normalize("NFKC", answer.text)
     assert answer.completion_tokens > 0
 
 
@@ -62,9 +63,10 @@ def test_gemma_summarises_for_qwen_agents(qwen: Backend, gemma: Backend) -> None
 
 
 def test_no_parallel_gives_the_same_shape(qwen: Backend) -> None:
-    answer = ask({"default": qwen}, "What is 12 times 3?", agents=2, parallel=False, summary=False)
+    question = "What is the capital of Japan?"
+    answer = ask({"default": qwen}, question, agents=2, parallel=False, summary=False)
     assert len(answer.contributions()) == 2 and answer.summaries() == []
-    assert "36" in answer.text
+    assert "Tokyo" in answer.text
 
 
 def test_cli_json_end_to_end() -> None:

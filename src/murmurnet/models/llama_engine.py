@@ -237,8 +237,10 @@ class LlamaEngine:
         self._decode_prompts(pending)
 
     def _extend(self, job: _Job, tokens: list[int]) -> None:
-        """Bring one sequence's cache to exactly `tokens` (no logits needed)."""
+        """Make one sequence's cache start with `tokens` (no logits needed)."""
         keep = _common_prefix(self.cached[job.seq], tokens)
+        if keep == len(tokens):
+            return
         self._forget(job.seq, keep)
         self._decode_prompts([(job, tokens[keep:])], want_logits=False)
 
