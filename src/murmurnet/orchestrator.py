@@ -51,7 +51,13 @@ class Orchestrator:
         texts = stage_texts(question.language)
         roles = assign_roles(cfg, question.kind, question.language)
         titles = {role.name: role.spec.title for role in roles}
+        stage_seconds = {"input": time.perf_counter() - started}
+        tick = time.perf_counter()
         internal = self.pool.get(cfg.model_for("internal"))
+        summary_backend = self.pool.get(cfg.model_for("summary")) if cfg.summary else None
+        output_backend = self.pool.get(cfg.model_for("output"))
+        if (load := time.perf_counter() - tick) > 0.01:
+            stage_seconds["load"] = load
         self._check_fits(internal, question.text, cfg.internal_tokens)
 
         board = InMemoryBlackboard(listeners=[self._log_write])
@@ -59,7 +65,6 @@ class Orchestrator:
         for turn in history[-_HISTORY_TURNS:]:
             board.write(EntryKind.HISTORY, f"Q: {turn.question}\nA: {turn.answer}")
         timings: list[StageTiming] = []
-        stage_seconds = {"input": time.perf_counter() - started}
 
         def notes(backend: Backend, reply_tokens: int) -> str:
             budget = backend.context_size - reply_tokens - _TASK_RESERVE
@@ -92,10 +97,11 @@ class Orchestrator:
                     role=role.name,
                 )
                 timings.append(_timing(stage, reply, index + 1, role.name))
-            if cfg.summary:
-                self._summarise(board, texts, notes, round_number, timings, stage_seconds)
+            if summary_backend is not None:
+                self._summarise(
+                    summary_backend, board, texts, notes, round_number, timings, stage_seconds
+                )
 
-        output_backend = self.pool.get(cfg.model_for("output"))
         request = GenerationRequest(
             messages=output_messages(
                 texts, notes(output_backend, cfg.output_tokens), question.text, answer_language
@@ -125,6 +131,7 @@ class Orchestrator:
 
     def _summarise(
         self,
+        backend: Backend,
         board: InMemoryBlackboard,
         texts: StageTexts,
         notes: Callable[[Backend, int], str],
@@ -133,7 +140,6 @@ class Orchestrator:
         stage_seconds: dict[str, float],
     ) -> None:
         cfg = self.config
-        backend = self.pool.get(cfg.model_for("summary"))
         stage = f"summary {round_number}"
         request = GenerationRequest(
             messages=summary_messages(texts, notes(backend, cfg.summary_tokens), round_number),

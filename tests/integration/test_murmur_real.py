@@ -96,4 +96,4 @@ def test_cli_json_end_to_end() -> None:
     data = json.loads(result.stdout)
     assert "Tokyo" in data["answer"]
     assert {e["kind"] for e in data["entries"]} >= {"question", "contribution", "summary", "final"}
-    assert set(data["stage_seconds"]) == {"input", "round 1", "summary 1", "output"}
+    assert set(data["stage_seconds"]) == {"input", "load", "round 1", "summary 1", "output"}

@@ -107,3 +107,15 @@ def test_model_names_resolve(tmp_path: Path) -> None:
 def test_stage_models_fall_back_to_the_internal_model() -> None:
     config = RunConfig(internal_model="a", summary_model="b")
     assert (config.model_for("summary"), config.model_for("output")) == ("b", "a")
+
+
+def test_shipped_examples_load() -> None:
+    from murmurnet.roles import assign_roles, available_roles
+
+    root = Path(__file__).resolve().parents[2]
+    config = load_config({}, root / "examples" / "mixed-models.yaml")
+    assert (config.model_for("summary"), config.model_for("output")) == ("gemma", "qwen")
+    roles = assign_roles(config, "informational", "en")
+    assert [r.name for r in roles] == ["researcher", "fact_checker", "critic"]
+    with_file = load_config({"role_files": [root / "examples" / "roles-ja.yaml"]})
+    assert available_roles(with_file, "ja")["teacher"].title == "先生"
