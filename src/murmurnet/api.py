@@ -9,6 +9,7 @@ from types import TracebackType
 from typing import IO, Any
 
 from murmurnet.config import RunConfig
+from murmurnet.errors import ConfigError
 from murmurnet.memory import Conversation
 from murmurnet.models.base import Backend
 from murmurnet.models.registry import ModelPool
@@ -35,8 +36,13 @@ class MurmurNet:
         self.conversation = conversation if conversation is not None else Conversation()
         self._log: IO[str] | None = None
         if self.config.log is not None:
-            Path(self.config.log).parent.mkdir(parents=True, exist_ok=True)
-            self._log = Path(self.config.log).open("a", encoding="utf-8")  # noqa: SIM115
+            try:
+                Path(self.config.log).parent.mkdir(parents=True, exist_ok=True)
+                self._log = Path(self.config.log).open("a", encoding="utf-8")  # noqa: SIM115
+            except OSError as exc:
+                raise ConfigError(
+                    f"cannot write log file {self.config.log}: {exc.strerror}"
+                ) from None
         self._orchestrator = Orchestrator(self.config, self.pool, self._write_event)
 
     def ask(self, question: str, on_token: Callable[[str], None] | None = None) -> Answer:

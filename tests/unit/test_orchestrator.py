@@ -161,3 +161,39 @@ def test_answer_json_shape() -> None:
     data = answer_json(answer)
     assert {"answer", "language", "entries", "timings", "stage_seconds"} <= set(data)
     assert data["completion_tokens"] > 0
+
+
+def test_one_instance_per_distinct_model() -> None:
+    from murmurnet import register_backend
+
+    built: list[str] = []
+
+    def factory(spec, options):  # type: ignore[no-untyped-def]
+        built.append(spec.api_model)
+        return ScriptedBackend(echo_role, name=spec.api_model)
+
+    register_backend("counting", factory)
+    config = RunConfig(
+        agents=2,
+        models={
+            "a": {"type": "counting", "api_model": "x"},
+            "b": {"type": "counting", "api_model": "x"},
+            "c": {"type": "counting", "api_model": "y"},
+        },
+        internal_model="a",
+        summary_model="b",
+        output_model="c",
+    )
+    with MurmurNet(config) as net:
+        net.ask("What is two plus two?")
+        net.ask("And three plus three?")
+    assert built == ["x", "y"]
+
+
+def test_unwritable_log_is_a_config_error(tmp_path: Path) -> None:
+    from murmurnet.errors import ConfigError
+
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(ConfigError, match="cannot write log file"):
+        MurmurNet(RunConfig(log=blocker / "run.jsonl"))
