@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 QUESTION ?= 日本の首都はどこですか？その都市の特徴を一つ教えてください。
 
-.PHONY: setup setup-test demo test lint bench clean
+.PHONY: setup setup-test demo test lint bench bench-engine llama-tools clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,7 @@ $(VENV)/.setup: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.setup-test: pyproject.toml $(VENV)/.setup
-	$(BIN)/pip install -e '.[models,dev,hf]'
+	$(BIN)/pip install -e '.[models,dev,hf,eval]'
 	touch $@
 
 setup: $(VENV)/.setup
@@ -38,6 +38,21 @@ test: lint
 
 bench: setup
 	$(BIN)/python benchmarks/bench_ask.py
+
+bench-engine: setup
+	$(BIN)/python benchmarks/bench_engine.py
+
+# Optional: llama-server and llama-batched-bench from the llama.cpp source vendored in the
+# llama-cpp-python sdist, for the side-by-side engine benchmark (~10 min on 2 cores).
+LLAMA_SRC := build/sdist/llama_cpp_python-0.3.36/vendor/llama.cpp
+llama-tools: setup
+	mkdir -p build/sdist
+	test -d $(LLAMA_SRC) || ( $(BIN)/pip download --no-deps --no-binary :all: \
+		llama-cpp-python==0.3.36 -d build/sdist && \
+		tar -xzf build/sdist/llama_cpp_python-0.3.36.tar.gz -C build/sdist )
+	cmake -S $(LLAMA_SRC) -B build/llama.cpp -DCMAKE_BUILD_TYPE=Release -DLLAMA_OPENSSL=OFF \
+		-DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF
+	cmake --build build/llama.cpp --target llama-server llama-batched-bench -j 2
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info

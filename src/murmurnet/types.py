@@ -26,6 +26,7 @@ class GenerationRequest(BaseModel):
     temperature: float = Field(0.7, ge=0.0)
     top_p: float = Field(0.95, gt=0.0, le=1.0)
     top_k: int = Field(40, ge=0)
+    min_p: float = Field(0.0, ge=0.0, le=1.0)
     repeat_penalty: float = Field(1.1, ge=0.0)
     seed: int | None = None
     stop: list[str] = Field(default_factory=list)

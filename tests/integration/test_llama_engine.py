@@ -8,6 +8,7 @@ import pytest
 
 from murmurnet.models.base import Backend
 from murmurnet.models.llama_cpp import LlamaCppBackend
+from murmurnet.models.llama_engine import common_prefix
 from murmurnet.question import detect_language
 from murmurnet.types import GenerationRequest, Message
 
@@ -85,3 +86,70 @@ def test_japanese_text_survives_token_boundaries(qwen: Backend) -> None:
     assert "\ufffd" not in reply.text
     assert "H2O" in unicodedata.normalize("NFKC", reply.text)
     assert detect_language(reply.text) == "ja"
+
+
+def test_concurrent_callers_share_the_engine(qwen: Backend) -> None:
+    """Threads asking at once are batched together and each gets its own correct reply."""
+    import threading
+
+    assert isinstance(qwen, LlamaCppBackend)
+    tasks = ["Name a fruit.", "Name a colour.", "Name an animal.", "Name a country."]
+    expected = {}
+    for task in tasks:
+        forget_everything(qwen)
+        expected[task] = qwen.generate([request(task)])[0].text
+    stats = qwen.engine.stats
+    stats.max_active_sequences = 0
+    results: dict[str, str] = {}
+
+    def ask(task: str) -> None:
+        results[task] = qwen.generate([request(task, max_tokens=24)])[0].text
+
+    threads = [threading.Thread(target=ask, args=(t,)) for t in tasks]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert results == expected
+    assert stats.max_active_sequences >= 2  # admitted into one running batch
+
+
+def test_round_two_decodes_only_new_tokens(qwen: Backend) -> None:
+    assert isinstance(qwen, LlamaCppBackend)
+    forget_everything(qwen)
+    first = [request(t) for t in ("Role A: answer.", "Role B: answer.")]
+    qwen.generate(first)
+    grown = [
+        GenerationRequest(
+            messages=[
+                Message(role="system", content=SHARED + " Notes: the team said hello."),
+                r.messages[1],
+            ],
+            max_tokens=8,
+            temperature=0.0,
+        )
+        for r in first
+    ]
+    prompts = [qwen.tokens(r) for r in grown]
+    before = qwen.engine.stats.prompt_tokens_decoded
+    replies = qwen.generate(grown)
+    decoded = qwen.engine.stats.prompt_tokens_decoded - before
+    old = qwen.tokens(first[0])
+    shared = common_prefix(prompts[0], prompts[1])
+    # the grown shared part is decoded once, then only each agent's own suffix
+    assert decoded == (shared - common_prefix(old, prompts[0])) + sum(
+        len(p) - shared for p in prompts
+    )
+    assert all(c.cached_tokens > 0 for c in replies)
+    assert decoded < sum(len(p) for p in prompts) // 2
+
+
+def test_impossible_requests_are_typed_errors(qwen: Backend) -> None:
+    from murmurnet.errors import ContextOverflowError
+
+    huge = request("word " * 20000)
+    with pytest.raises(ContextOverflowError, match="context holds"):
+        qwen.generate([huge])
+    with pytest.raises(ContextOverflowError, match="at most"):
+        qwen.generate([request("hi")] * 40)
+    assert qwen.generate([request("Say OK.")])[0].text  # still healthy afterwards

@@ -1,32 +1,33 @@
-"""A batched generation engine on llama.cpp's low-level API.
+"""A batched, continuously scheduled generation engine on llama.cpp's low-level API.
 
-One context holds one KV sequence per agent. The prompt prefix all agents share is
-decoded once and copied to the other sequences; each step then decodes one token for
-every active sequence in a single `llama_decode`. Each sequence's cached tokens are
-remembered, so a later call (the next round, the summary, the next chat turn) decodes
-only the tokens that differ from what the cache already holds.
+One context holds one KV sequence per running agent. The prompt prefix a group of agents
+shares is decoded once and copied to the other sequences; each step then decodes one token
+for every active sequence of every admitted group in a single `llama_decode`. Each
+sequence's cached tokens are remembered, so a later call (the next round, the summary, the
+next chat turn) decodes only the tokens the cache lacks. Concurrent callers share the
+engine: a worker thread admits waiting groups between steps, first come first served, as
+long as free sequences and KV cells allow.
 """
 
 from __future__ import annotations
 
-import codecs
 import ctypes
 import logging
+import os
 import threading
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import llama_cpp
 
-from murmurnet.errors import ContextOverflowError, ModelFileError
+from murmurnet.errors import ContextOverflowError, ModelFileError, MurmurError
+from murmurnet.models.llama_job import Job, JobGroup, PieceCallback, make_sampler
 from murmurnet.types import Completion, GenerationRequest
 
 logging.getLogger("llama-cpp-python").setLevel(logging.ERROR)
-
-PieceCallback = Callable[[str], None]
 
 
 @dataclass
@@ -37,9 +38,10 @@ class EngineStats:
     prompt_tokens_decoded: int = 0
     prompt_tokens_reused: int = 0
     tokens_generated: int = 0
+    max_active_sequences: int = 0
 
 
-def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
     n = min(len(a), len(b))
     i = 0
     while i < n and a[i] == b[i]:
@@ -47,41 +49,21 @@ def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
     return i
 
 
-_MIN_REPEATED_LINE = 6
+def _shared_length(jobs: Sequence[Job]) -> int:
+    """Tokens every job's prompt starts with, keeping at least one own token per job."""
+    shared = min(len(j.prompt) for j in jobs) - 1
+    for job in jobs[1:]:
+        shared = min(shared, common_prefix(jobs[0].prompt, job.prompt))
+    return max(shared, 0)
 
 
-def _ends_with_repeated_line(text: str) -> bool:
-    """True when the line just completed already appeared earlier in the text."""
-    if not text.endswith("\n"):
-        return False
-    lines = [line.strip() for line in text.rstrip("\n").split("\n")]
-    last = lines[-1]
-    return len(last) >= _MIN_REPEATED_LINE and last in lines[:-1]
-
-
-@dataclass
-class _Job:
-    """One request while it runs: its sequence, sampler, output and stop handling."""
-
-    prompt: list[int]
-    request: GenerationRequest
-    on_piece: PieceCallback | None
-    seq: int = 0
-    sampler: Any = None
-    position: int = 0
-    pending: int = -1
-    reused: int = 0
-    generated: list[int] = field(default_factory=list)
-    text: str = ""
-    emitted: int = 0
-    done: bool = False
-    finish_reason: str = "stop"
-    seconds: float = 0.0
-    decoder: Any = field(default_factory=lambda: codecs.getincrementaldecoder("utf-8")("replace"))
+def _cells_needed(jobs: Sequence[Job]) -> int:
+    shared = _shared_length(jobs) if len(jobs) > 1 else 0
+    return shared + sum(len(j.prompt) - shared + j.request.max_tokens for j in jobs)
 
 
 class LlamaEngine:
-    """Owns one model and one batched context; thread-safe through one lock."""
+    """Owns one model and one batched context; `generate` is safe to call from any thread."""
 
     def __init__(
         self,
@@ -92,11 +74,10 @@ class LlamaEngine:
         n_batch: int = 512,
         threads: int | None = None,
     ) -> None:
-        import os
-
         llama_cpp.llama_backend_init()
-        model_params = llama_cpp.llama_model_default_params()
-        self.model = llama_cpp.llama_model_load_from_file(str(path).encode(), model_params)
+        self.model = llama_cpp.llama_model_load_from_file(
+            str(path).encode(), llama_cpp.llama_model_default_params()
+        )
         if not self.model:
             raise ModelFileError(
                 f"cannot load model file {path}: not a valid GGUF or unsupported architecture"
@@ -104,8 +85,7 @@ class LlamaEngine:
         self.vocab = llama_cpp.llama_model_get_vocab(self.model)
         params = llama_cpp.llama_context_default_params()
         params.n_ctx = n_ctx
-        params.n_batch = n_batch
-        params.n_ubatch = n_batch
+        params.n_batch = params.n_ubatch = n_batch
         params.n_seq_max = n_seq_max
         params.kv_unified = True
         params.n_threads = params.n_threads_batch = threads or os.cpu_count() or 2
@@ -119,40 +99,43 @@ class LlamaEngine:
         self.n_seq_max = n_seq_max
         self.n_batch = n_batch
         self.n_vocab = llama_cpp.llama_vocab_n_tokens(self.vocab)
-        self.add_bos = bool(llama_cpp.llama_vocab_get_add_bos(self.vocab))
         self.batch = llama_cpp.llama_batch_init(max(n_batch, n_seq_max), 0, n_seq_max)
         self.cached: dict[int, list[int]] = {seq: [] for seq in range(n_seq_max)}
         self.stats = EngineStats()
-        self.lock = threading.Lock()
+        self._waiting: deque[JobGroup] = deque()
+        self._active: list[JobGroup] = []
+        self._wake = threading.Condition()
+        self._closing = False
+        self._worker: threading.Thread | None = None
 
     # -- tokens -----------------------------------------------------------------------------
 
     def tokenize(self, text: str, add_special: bool = True) -> list[int]:
         data = text.encode("utf-8")
         room = len(data) + 16
-        buffer = (llama_cpp.llama_token * room)()
-        n = llama_cpp.llama_tokenize(self.vocab, data, len(data), buffer, room, add_special, True)
-        if n < 0:
-            room = -n
+        while True:
             buffer = (llama_cpp.llama_token * room)()
             n = llama_cpp.llama_tokenize(
                 self.vocab, data, len(data), buffer, room, add_special, True
             )
-        return list(buffer[:n])
+            if n >= 0:
+                return list(buffer[:n])
+            room = -n
 
     def piece(self, token: int) -> bytes:
-        buffer = ctypes.create_string_buffer(64)
-        n = llama_cpp.llama_token_to_piece(self.vocab, token, buffer, 64, 0, False)
-        if n < 0:
-            buffer = ctypes.create_string_buffer(-n)
-            n = llama_cpp.llama_token_to_piece(self.vocab, token, buffer, -n, 0, False)
-        return buffer.raw[:n]
+        size = 64
+        while True:
+            buffer = ctypes.create_string_buffer(size)
+            n = llama_cpp.llama_token_to_piece(self.vocab, token, buffer, size, 0, False)
+            if n >= 0:
+                return buffer.raw[:n]
+            size = -n
 
     def chat_template(self) -> bytes | None:
         template: bytes | None = llama_cpp.llama_model_chat_template(self.model, None)
         return template
 
-    # -- generation ---------------------------------------------------------------------------
+    # -- the caller's side ----------------------------------------------------------------------
 
     def generate(
         self,
@@ -160,92 +143,143 @@ class LlamaEngine:
         requests: Sequence[GenerationRequest],
         callbacks: Sequence[PieceCallback | None],
     ) -> list[Completion]:
-        if len(prompts) > self.n_seq_max:
-            raise ContextOverflowError(
-                f"{len(prompts)} sequences requested but the context holds {self.n_seq_max}"
-            )
-        jobs = [_Job(list(p), r, c) for p, r, c in zip(prompts, requests, callbacks, strict=True)]
-        with self.lock:
-            started = time.perf_counter()
-            try:
-                self._assign_sequences(jobs)
-                self._check_room(jobs)
-                self._prefill(jobs)
-                self._decode_loop(jobs, started)
-            finally:
-                for job in jobs:
-                    if job.sampler:
-                        llama_cpp.llama_sampler_free(job.sampler)
-        return [
-            Completion(
-                text=job.text,
-                prompt_tokens=len(job.prompt),
-                completion_tokens=len(job.generated),
-                cached_tokens=job.reused,
-                seconds=job.seconds,
-                finish_reason="length" if job.finish_reason == "length" else "stop",
-            )
-            for job in jobs
-        ]
+        """Run one group of requests to completion (together with whatever else runs)."""
+        jobs = [Job(list(p), r, c) for p, r, c in zip(prompts, requests, callbacks, strict=True)]
+        if not jobs:
+            return []
+        self._refuse_impossible(jobs)
+        group = JobGroup(jobs)
+        with self._wake:
+            if self._closing:
+                raise ModelFileError("the model was closed")
+            self._waiting.append(group)
+            self._ensure_worker()
+            self._wake.notify()
+        try:
+            group.finished.wait()
+        except BaseException:
+            group.cancelled = True  # the worker drops it at the next step
+            raise
+        if group.error is not None:
+            raise group.error
+        return [job.completion() for job in jobs]
 
-    def _assign_sequences(self, jobs: list[_Job]) -> None:
-        """Give each job the free sequence whose cache shares most of its prompt."""
-        free = set(range(self.n_seq_max))
-        for job in jobs:
-            job.seq = max(sorted(free), key=lambda s: _common_prefix(self.cached[s], job.prompt))
-            free.discard(job.seq)
-            job.sampler = self._make_sampler(job.request)
-
-    def _check_room(self, jobs: list[_Job]) -> None:
-        longest = max(len(j.prompt) + j.request.max_tokens for j in jobs)
-        if longest > self.n_ctx:
+    def _refuse_impossible(self, jobs: list[Job]) -> None:
+        if len(jobs) > self.n_seq_max:
             raise ContextOverflowError(
-                f"prompt and reply need {longest} tokens but the context holds {self.n_ctx}",
+                f"{len(jobs)} sequences requested but the engine runs at most {self.n_seq_max}"
+            )
+        needed = max(_cells_needed(jobs), max(len(j.prompt) + j.request.max_tokens for j in jobs))
+        if needed > self.n_ctx:
+            raise ContextOverflowError(
+                f"the prompts and replies need {needed} tokens but the context holds {self.n_ctx}",
                 hint="shorten the input, lower the token limits or raise --context-size",
             )
-        used = {j.seq for j in jobs}
-        needed = sum(len(j.prompt) + j.request.max_tokens for j in jobs)
-        held = sum(len(self.cached[s]) for s in self.cached if s not in used)
-        if needed + held > self.n_ctx:
+
+    def _ensure_worker(self) -> None:
+        if self._worker is None or not self._worker.is_alive():
+            self._worker = threading.Thread(target=self._run, name="llama-engine", daemon=True)
+            self._worker.start()
+
+    # -- the worker's side --------------------------------------------------------------------
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                while not (self._closing or self._waiting or self._active):
+                    self._wake.wait()
+                if self._closing:
+                    return
+                admitted = self._admit()
+            for group in admitted:
+                self._start(group)
+            self._drop_cancelled()
+            if self._active:
+                self._step()
+
+    def _active_jobs(self) -> list[Job]:
+        return [job for group in self._active for job in group.jobs if not job.done]
+
+    def _admit(self) -> list[JobGroup]:
+        """Waiting groups that fit now, in arrival order (a big group is never overtaken)."""
+        admitted: list[JobGroup] = []
+        busy = sum(len(g.jobs) for g in self._active)
+        reserved = sum(_cells_needed(g.jobs) for g in self._active)
+        while self._waiting:
+            head = self._waiting[0]
+            if head.cancelled:
+                self._waiting.popleft()
+                continue
+            need = _cells_needed(head.jobs)
+            if busy + len(head.jobs) > self.n_seq_max or (
+                reserved + need > self.n_ctx and (self._active or admitted)
+            ):
+                break
+            admitted.append(self._waiting.popleft())
+            busy += len(head.jobs)
+            reserved += need
+        return admitted
+
+    def _start(self, group: JobGroup) -> None:
+        group.started = time.perf_counter()
+        try:
+            self._assign_sequences(group.jobs)
+            self._make_room(group)
+            self._active.append(group)
+            self._prefill(group.jobs)
+        except MurmurError as error:
+            self._end(group, error)
+        self._finish_ready(group)
+
+    def _assign_sequences(self, jobs: list[Job]) -> None:
+        """Give each job the free sequence whose cache shares most of its prompt."""
+        in_use = {job.seq for job in self._active_jobs()}
+        free = [seq for seq in range(self.n_seq_max) if seq not in in_use]
+        for job in jobs:
+            job.seq = max(free, key=lambda s: common_prefix(self.cached[s], job.prompt))
+            free.remove(job.seq)
+            job.sampler = make_sampler(job.request, self.n_vocab)
+
+    def _make_room(self, group: JobGroup) -> None:
+        """Drop idle sequences' caches when the new group would not fit beside them."""
+        busy = {job.seq for g in (*self._active, group) for job in g.jobs}
+        reserved = sum(_cells_needed(g.jobs) for g in (*self._active, group))
+        idle = sum(len(self.cached[s]) for s in self.cached if s not in busy)
+        if reserved + idle > self.n_ctx:
             for seq in self.cached:
-                if seq not in used:
+                if seq not in busy:
                     self._forget(seq, 0)
 
     def _forget(self, seq: int, keep: int) -> None:
         llama_cpp.llama_memory_seq_rm(self.memory, seq, keep, -1)
         del self.cached[seq][keep:]
 
-    def _prefill(self, jobs: list[_Job]) -> None:
-        """Decode only what the cache lacks; a prefix shared by all jobs is decoded once."""
-        shared = min(len(j.prompt) for j in jobs) - 1
-        for job in jobs[1:]:
-            shared = min(shared, _common_prefix(jobs[0].prompt, job.prompt))
+    def _prefill(self, jobs: list[Job]) -> None:
+        """Decode only what the caches lack; the group's shared prefix is decoded once."""
+        shared = _shared_length(jobs)
         if len(jobs) > 1 and shared > 0:
-            base = max(jobs, key=lambda j: _common_prefix(self.cached[j.seq], j.prompt[:shared]))
-            self._extend(base, base.prompt[:shared])
+            prefix = jobs[0].prompt[:shared]
+            base = max(jobs, key=lambda j: common_prefix(self.cached[j.seq], prefix))
+            keep = common_prefix(self.cached[base.seq], prefix)
+            if keep < shared:
+                self._forget(base.seq, keep)
+                self._decode_prompts([(base, prefix[keep:])], want_logits=False)
             for job in jobs:
-                if job is not base and _common_prefix(self.cached[job.seq], job.prompt) < shared:
+                if job is not base and common_prefix(self.cached[job.seq], job.prompt) < shared:
                     self._forget(job.seq, 0)
                     llama_cpp.llama_memory_seq_cp(self.memory, base.seq, job.seq, 0, shared)
-                    self.cached[job.seq] = list(base.prompt[:shared])
-        pending: list[tuple[_Job, list[int]]] = []
+                    self.cached[job.seq] = list(prefix)
+        pending: list[tuple[Job, list[int]]] = []
         for job in jobs:
-            keep = min(_common_prefix(self.cached[job.seq], job.prompt), len(job.prompt) - 1)
+            keep = min(common_prefix(self.cached[job.seq], job.prompt), len(job.prompt) - 1)
             self._forget(job.seq, keep)
             job.reused = keep
+            self.stats.prompt_tokens_reused += keep
             pending.append((job, job.prompt[keep:]))
         self._decode_prompts(pending)
 
-    def _extend(self, job: _Job, tokens: list[int]) -> None:
-        """Make one sequence's cache start with `tokens` (no logits needed)."""
-        keep = _common_prefix(self.cached[job.seq], tokens)
-        if keep == len(tokens):
-            return
-        self._forget(job.seq, keep)
-        self._decode_prompts([(job, tokens[keep:])], want_logits=False)
-
     def _decode_prompts(
-        self, pending: list[tuple[_Job, list[int]]], want_logits: bool = True
+        self, pending: list[tuple[Job, list[int]]], want_logits: bool = True
     ) -> None:
         """Decode prompt tails in chunks of n_batch; sample each job's first token as soon as
         the chunk holding its last prompt token is decoded (later chunks overwrite logits)."""
@@ -256,35 +290,72 @@ class LlamaEngine:
         ]
         for start in range(0, len(entries), self.n_batch):
             chunk = entries[start : start + self.n_batch]
-            last_of: list[tuple[_Job, int]] = []
+            sample_at: list[tuple[Job, int]] = []
             for index, (job, token, is_last) in enumerate(chunk):
                 logits = want_logits and is_last
                 self._put(index, token, len(self.cached[job.seq]), job.seq, logits)
                 self.cached[job.seq].append(token)
                 if logits:
-                    last_of.append((job, index))
+                    sample_at.append((job, index))
             self._decode(len(chunk))
             self.stats.prompt_tokens_decoded += len(chunk)
-            for job, index in last_of:
+            for job, index in sample_at:
                 job.position = len(self.cached[job.seq])
-                self._accept(job, llama_cpp.llama_sampler_sample(job.sampler, self.ctx, index))
-        for job, _ in pending:
-            self.stats.prompt_tokens_reused += job.reused
+                self._sample(job, index)
 
-    def _decode_loop(self, jobs: list[_Job], started: float) -> None:
-        for job in jobs:
-            if job.done:
-                job.seconds = time.perf_counter() - started
-        while active := [j for j in jobs if not j.done]:
-            for index, job in enumerate(active):
-                self._put(index, job.pending, job.position, job.seq, True)
-                self.cached[job.seq].append(job.pending)
-                job.position += 1
+    def _step(self) -> None:
+        """One token for every active sequence, in one decode."""
+        active = self._active_jobs()
+        self.stats.max_active_sequences = max(self.stats.max_active_sequences, len(active))
+        for index, job in enumerate(active):
+            self._put(index, job.pending, job.position, job.seq, True)
+            self.cached[job.seq].append(job.pending)
+            job.position += 1
+        try:
             self._decode(len(active))
-            for index, job in enumerate(active):
-                self._accept(job, llama_cpp.llama_sampler_sample(job.sampler, self.ctx, index))
-                if job.done:
-                    job.seconds = time.perf_counter() - started
+        except MurmurError as error:
+            for group in list(self._active):
+                self._end(group, error)
+            return
+        for index, job in enumerate(active):
+            self._sample(job, index)
+        for group in list(self._active):
+            self._finish_ready(group)
+
+    def _sample(self, job: Job, index: int) -> None:
+        token = llama_cpp.llama_sampler_sample(job.sampler, self.ctx, index)
+        if llama_cpp.llama_vocab_is_eog(self.vocab, token):
+            job.finish("stop")
+        else:
+            job.generated.append(token)
+            self.stats.tokens_generated += 1
+            job.accept(self.piece(token))
+            job.pending = token
+        if job.done:
+            job.seconds = time.perf_counter() - self._group_of(job).started
+
+    def _group_of(self, job: Job) -> JobGroup:
+        return next(g for g in self._active if job in g.jobs)
+
+    def _finish_ready(self, group: JobGroup) -> None:
+        if group in self._active and all(job.done for job in group.jobs):
+            self._end(group, None)
+
+    def _end(self, group: JobGroup, error: MurmurError | None) -> None:
+        if group in self._active:
+            self._active.remove(group)
+        for job in group.jobs:
+            job.release()
+            if error is not None and job.seq >= 0:
+                self._forget(job.seq, 0)
+        if error is not None:
+            group.fail(error)
+        else:
+            group.finished.set()
+
+    def _drop_cancelled(self) -> None:
+        for group in [g for g in self._active if g.cancelled]:
+            self._end(group, None)
 
     def _put(self, index: int, token: int, position: int, seq: int, logits: bool) -> None:
         batch = self.batch
@@ -305,65 +376,15 @@ class LlamaEngine:
                 hint="lower --agents or the token limits, or raise --context-size",
             )
 
-    def _accept(self, job: _Job, token: int) -> None:
-        """Take one sampled token: end, stop string, token limit, or keep going."""
-        if llama_cpp.llama_vocab_is_eog(self.vocab, token):
-            self._finish(job, "stop")
-            return
-        job.generated.append(token)
-        self.stats.tokens_generated += 1
-        job.text += job.decoder.decode(self.piece(token))
-        stops = job.request.stop
-        for stop in stops:
-            cut = job.text.find(stop, max(0, job.emitted - len(stop)))
-            if cut >= 0:
-                job.text = job.text[:cut]
-                self._finish(job, "stop")
-                return
-        if job.request.repeat_guard and _ends_with_repeated_line(job.text):
-            job.text = job.text[: job.text.rstrip("\n").rfind("\n") + 1].rstrip()
-            self._finish(job, "stop")
-            return
-        if len(job.generated) >= job.request.max_tokens:
-            self._finish(job, "length")
-            return
-        hold = max((len(s) - 1 for s in stops), default=0)
-        self._emit(job, len(job.text) - hold)
-        job.pending = token
-
-    def _emit(self, job: _Job, upto: int) -> None:
-        if job.on_piece is not None and upto > job.emitted:
-            job.on_piece(job.text[job.emitted : upto])
-        job.emitted = max(job.emitted, upto)
-
-    def _finish(self, job: _Job, reason: str) -> None:
-        job.text += job.decoder.decode(b"", final=True)
-        job.done = True
-        job.finish_reason = reason
-        self._emit(job, len(job.text))
-
-    def _make_sampler(self, request: GenerationRequest) -> Any:
-        params = llama_cpp.llama_sampler_chain_default_params()
-        chain = llama_cpp.llama_sampler_chain_init(params)
-        add = llama_cpp.llama_sampler_chain_add
-        if request.repeat_penalty != 1.0:
-            penalty = llama_cpp.llama_sampler_init_penalties(
-                self.n_vocab, 64, request.repeat_penalty, 0.0, 0.0
-            )
-            add(chain, penalty)
-        if request.temperature <= 0.0:
-            add(chain, llama_cpp.llama_sampler_init_greedy())
-            return chain
-        if request.top_k > 0:
-            add(chain, llama_cpp.llama_sampler_init_top_k(request.top_k))
-        add(chain, llama_cpp.llama_sampler_init_top_p(request.top_p, 1))
-        add(chain, llama_cpp.llama_sampler_init_temp(request.temperature))
-        seed = request.seed if request.seed is not None else llama_cpp.LLAMA_DEFAULT_SEED
-        add(chain, llama_cpp.llama_sampler_init_dist(seed & 0xFFFFFFFF))
-        return chain
-
     def close(self) -> None:
-        if getattr(self, "ctx", None):
+        with self._wake:
+            self._closing = True
+            self._wake.notify_all()
+        if self._worker is not None:
+            self._worker.join(timeout=30)
+        for group in [*self._active, *self._waiting]:
+            group.fail(ModelFileError("the model was closed"))
+        if self.ctx:
             llama_cpp.llama_batch_free(self.batch)
             llama_cpp.llama_free(self.ctx)
             llama_cpp.llama_model_free(self.model)

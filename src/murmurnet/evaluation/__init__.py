@@ -1,0 +1,16 @@
+"""Measuring answer quality: `murmurnet eval` reads JSONL question sets and compares strategies.
+
+The submodules are imported by name (`murmurnet.evaluation.runner`, …) rather than re-exported
+here, so that importing the package stays cheap and the optional plotting dependency is only
+needed by `report`.
+
+Modules, one idea each:
+
+- `dataset`: the JSONL row format and its loader (`EvalRow`, `load_rows`).
+- `prompting`: what a model is shown for a row and where the final answer sits in a reply.
+- `scoring`: whether a reply is right (`score`) and the canonical answer used as a vote key.
+- `stats`: bootstrap intervals and the paired McNemar test.
+- `aggregate`: per-strategy / per-group numbers from per-row results (`EvalSummary`).
+- `runner`: the resumable loop over rows and strategies (`run_eval`, `Attempt`).
+- `report`: report.md, results.json and PNG charts.
+"""

@@ -1,0 +1,130 @@
+"""One sequence of the llama.cpp engine: its sampler chain, its text, its stop rules."""
+
+from __future__ import annotations
+
+import codecs
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import llama_cpp
+
+from murmurnet.errors import MurmurError
+from murmurnet.types import Completion, GenerationRequest
+
+PieceCallback = Callable[[str], None]
+_MIN_REPEATED_LINE = 6
+
+
+def ends_with_repeated_line(text: str) -> bool:
+    """True when the line just completed already appeared earlier in the text."""
+    if not text.endswith("\n"):
+        return False
+    lines = [line.strip() for line in text.rstrip("\n").split("\n")]
+    last = lines[-1]
+    return len(last) >= _MIN_REPEATED_LINE and last in lines[:-1]
+
+
+def make_sampler(request: GenerationRequest, n_vocab: int) -> Any:
+    """A per-sequence chain: penalties, then greedy or top-k → top-p → min-p → temp → dist."""
+    chain = llama_cpp.llama_sampler_chain_init(llama_cpp.llama_sampler_chain_default_params())
+    add = llama_cpp.llama_sampler_chain_add
+    if request.repeat_penalty != 1.0:
+        add(
+            chain, llama_cpp.llama_sampler_init_penalties(n_vocab, 64, request.repeat_penalty, 0, 0)
+        )
+    if request.temperature <= 0.0:
+        add(chain, llama_cpp.llama_sampler_init_greedy())
+        return chain
+    if request.top_k > 0:
+        add(chain, llama_cpp.llama_sampler_init_top_k(request.top_k))
+    add(chain, llama_cpp.llama_sampler_init_top_p(request.top_p, 1))
+    if request.min_p > 0:
+        add(chain, llama_cpp.llama_sampler_init_min_p(request.min_p, 1))
+    add(chain, llama_cpp.llama_sampler_init_temp(request.temperature))
+    seed = request.seed if request.seed is not None else llama_cpp.LLAMA_DEFAULT_SEED
+    add(chain, llama_cpp.llama_sampler_init_dist(seed & 0xFFFFFFFF))
+    return chain
+
+
+@dataclass(eq=False)
+class Job:
+    """A request while it runs: its sequence, sampler, output and stop handling."""
+
+    prompt: list[int]
+    request: GenerationRequest
+    on_piece: PieceCallback | None
+    seq: int = -1
+    sampler: Any = None
+    position: int = 0
+    pending: int = -1
+    reused: int = 0
+    generated: list[int] = field(default_factory=list)
+    text: str = ""
+    emitted: int = 0
+    done: bool = False
+    finish_reason: str = "stop"
+    seconds: float = 0.0
+    decoder: Any = field(default_factory=lambda: codecs.getincrementaldecoder("utf-8")("replace"))
+
+    def accept(self, piece: bytes) -> None:
+        """Take one generated token's bytes: stop string, repeated line, limit, or go on."""
+        self.text += self.decoder.decode(piece)
+        stops = self.request.stop
+        for stop in stops:
+            cut = self.text.find(stop, max(0, self.emitted - len(stop)))
+            if cut >= 0:
+                self.text = self.text[:cut]
+                self.finish("stop")
+                return
+        if self.request.repeat_guard and ends_with_repeated_line(self.text):
+            self.text = self.text[: self.text.rstrip("\n").rfind("\n") + 1].rstrip()
+            self.finish("stop")
+            return
+        if len(self.generated) >= self.request.max_tokens:
+            self.finish("length")
+            return
+        hold = max((len(s) - 1 for s in stops), default=0)
+        self._emit(len(self.text) - hold)
+
+    def finish(self, reason: str) -> None:
+        self.text += self.decoder.decode(b"", final=True)
+        self.done = True
+        self.finish_reason = reason
+        self._emit(len(self.text))
+
+    def _emit(self, upto: int) -> None:
+        if self.on_piece is not None and upto > self.emitted:
+            self.on_piece(self.text[self.emitted : upto])
+        self.emitted = max(self.emitted, upto)
+
+    def completion(self) -> Completion:
+        return Completion(
+            text=self.text,
+            prompt_tokens=len(self.prompt),
+            completion_tokens=len(self.generated),
+            cached_tokens=self.reused,
+            seconds=self.seconds,
+            finish_reason="length" if self.finish_reason == "length" else "stop",
+        )
+
+    def release(self) -> None:
+        if self.sampler is not None:
+            llama_cpp.llama_sampler_free(self.sampler)
+            self.sampler = None
+
+
+@dataclass(eq=False)
+class JobGroup:
+    """The requests of one `generate` call: they share a prefix and finish together."""
+
+    jobs: list[Job]
+    started: float = 0.0
+    error: MurmurError | None = None
+    cancelled: bool = False
+    finished: threading.Event = field(default_factory=threading.Event)
+
+    def fail(self, error: MurmurError) -> None:
+        self.error = error
+        self.finished.set()

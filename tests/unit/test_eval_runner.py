@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from murmurnet.errors import BackendUnavailableError, InputError
+from murmurnet.evaluation.dataset import EvalRow
+from murmurnet.evaluation.runner import RESULTS_FILE, Attempt, read_results, run_eval
+
+STRATEGIES = ["single", "murmur"]
+
+
+def rows(n: int = 4) -> list[EvalRow]:
+    return [
+        EvalRow(id=f"q{i}", question=f"What is {i} + 1?", answer=str(i + 1), kind="number")
+        for i in range(n)
+    ]
+
+
+class FakeSolver:
+    """`single` is right on even rows only; `murmur` always; counts calls; can fail on cue."""
+
+    def __init__(self, fail_at: int | None = None, error: BaseException | None = None) -> None:
+        self.calls: list[tuple[str, str]] = []
+        self.fail_at = fail_at
+        self.error = error or KeyboardInterrupt()
+
+    def __call__(self, row: EvalRow, strategy: str) -> Attempt:
+        if self.fail_at is not None and len(self.calls) == self.fail_at:
+            raise self.error
+        self.calls.append((row.id, strategy))
+        index = int(row.id[1:])
+        right = strategy == "murmur" or index % 2 == 0
+        answer = row.answer if right else "0"
+        tokens = 100 if strategy == "single" else 400
+        return Attempt(
+            reply=f"Thinking...\nAnswer: {answer}",
+            prompt_tokens=tokens,
+            completion_tokens=tokens // 4,
+            seconds=0.5,
+        )
+
+
+def test_runs_every_pair_and_summarises(tmp_path: Path) -> None:
+    solver = FakeSolver()
+    summary = run_eval(rows(), STRATEGIES, solver, tmp_path, progress=False)
+    assert len(solver.calls) == 8
+    assert solver.calls[:2] == [("q0", "single"), ("q0", "murmur")]  # rows in the outer loop
+    single, murmur = summary.overall.strategies
+    assert (single.strategy, single.correct, single.accuracy.estimate) == ("single", 2, 0.5)
+    assert (murmur.correct, murmur.tokens, murmur.seconds) == (4, 500.0, 0.5)
+    (comparison,) = summary.overall.comparisons
+    assert (comparison.strategy, comparison.baseline) == ("murmur", "single")
+    assert (comparison.wins, comparison.losses) == (2, 0)
+    assert (summary.ran, summary.skipped, summary.questions) == (8, 0, 4)
+    lines = (tmp_path / RESULTS_FILE).read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 8
+    assert json.loads(lines[0])["extracted"] == "1"
+
+
+def test_second_run_makes_no_calls(tmp_path: Path) -> None:
+    first = run_eval(rows(), STRATEGIES, FakeSolver(), tmp_path, progress=False)
+    solver = FakeSolver()
+    second = run_eval(rows(), STRATEGIES, solver, tmp_path, progress=True)
+    assert solver.calls == []
+    assert (second.ran, second.skipped) == (0, 8)
+    assert second.overall == first.overall
+
+
+def test_interrupted_run_keeps_finished_pairs(tmp_path: Path) -> None:
+    with pytest.raises(KeyboardInterrupt):
+        run_eval(rows(), STRATEGIES, FakeSolver(fail_at=3), tmp_path, progress=False)
+    assert len(read_results(tmp_path / RESULTS_FILE)) == 3
+    solver = FakeSolver()
+    summary = run_eval(rows(), STRATEGIES, solver, tmp_path, progress=True)
+    assert len(solver.calls) == 5
+    assert ("q1", "murmur") in solver.calls and ("q0", "single") not in solver.calls
+    assert (summary.ran, summary.skipped) == (5, 3)
+    assert summary.overall.strategies[1].n == 4
+
+
+def test_solve_errors_propagate(tmp_path: Path) -> None:
+    error = BackendUnavailableError("server down")
+    with pytest.raises(BackendUnavailableError, match="server down"):
+        run_eval(rows(), STRATEGIES, FakeSolver(fail_at=0, error=error), tmp_path, progress=False)
+
+
+def test_half_written_line_is_dropped(tmp_path: Path) -> None:
+    run_eval(rows(2), STRATEGIES, FakeSolver(), tmp_path, progress=False)
+    path = tmp_path / RESULTS_FILE
+    path.write_text(path.read_text(encoding="utf-8") + '{"id": "q2", "strat', encoding="utf-8")
+    solver = FakeSolver()
+    run_eval(rows(3), STRATEGIES, solver, tmp_path, progress=False)
+    assert solver.calls == [("q2", "single"), ("q2", "murmur")]
+    assert len(read_results(path)) == 6
+
+
+def test_more_rows_or_strategies_later_only_runs_the_new_pairs(tmp_path: Path) -> None:
+    run_eval(rows(2), ["single"], FakeSolver(), tmp_path, progress=False)
+    solver = FakeSolver()
+    summary = run_eval(rows(3), STRATEGIES, solver, tmp_path, progress=False)
+    assert solver.calls == [("q0", "murmur"), ("q1", "murmur"), ("q2", "single"), ("q2", "murmur")]
+    # A smaller later run reports only what it asked for.
+    small = run_eval(rows(1), ["single"], FakeSolver(), tmp_path, progress=False)
+    assert small.questions == 1 and [s.strategy for s in small.overall.strategies] == ["single"]
+    assert summary.questions == 3
+
+
+def test_duplicate_ids_and_garbage_records_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="share the id"):
+        run_eval(rows(2) + rows(1), STRATEGIES, FakeSolver(), tmp_path, progress=False)
+    (tmp_path / RESULTS_FILE).write_text('{"what": 1}\n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"results\.jsonl:1"):
+        run_eval(rows(1), STRATEGIES, FakeSolver(), tmp_path, progress=False)
+
+
+def test_measures_seconds_when_solve_does_not(tmp_path: Path) -> None:
+    summary = run_eval(
+        rows(1), ["single"], lambda row, s: Attempt(reply="Answer: 1"), tmp_path, progress=False
+    )
+    (result,) = summary.results
+    assert result.correct and result.seconds > 0

@@ -1,0 +1,148 @@
+from __future__ import annotations
+
+import pytest
+
+from murmurnet.evaluation.dataset import EvalRow
+from murmurnet.evaluation.scoring import char_f1, named_choices, normalise_answer, score
+
+
+def number_row(answer: str) -> EvalRow:
+    return EvalRow(id="n", question="How many?", answer=answer, kind="number")
+
+
+def choice_row() -> EvalRow:
+    return EvalRow(
+        id="c",
+        question="散髪をする施設は？",
+        answer="理容室",
+        kind="choice",
+        choices=["温泉", "ホテル", "理容室", "内科", "皮膚科"],
+        lang="ja",
+    )
+
+
+def span_row() -> EvalRow:
+    return EvalRow(
+        id="s",
+        question="活版印刷の発明者は？",
+        answer="ヨハネス・グーテンベルク",
+        aliases=["ヨハネス・グーテンベルク", "グーテンベルク"],
+        kind="span",
+        context="グーテンベルクは活版印刷を発明した。",
+        lang="ja",
+    )
+
+
+@pytest.mark.parametrize(
+    ("reply", "answer", "correct"),
+    [
+        ("They need 45 more dollars.\nAnswer: 45", "45", True),
+        ("Answer: $1,000", "1000", True),
+        ("1,000 people came", "1000", True),
+        ("The total is 124,600 / 2 = 62,300", "62300", True),
+        ("答え：１２３", "123", True),  # full-width digits
+        ("答え：１，２３４円", "1234", True),  # full-width comma
+        ("The answer is 3.0", "3", True),
+        ("It drops to -5 degrees", "-5", True),
+        ("It drops to \u22125 degrees", "-5", True),  # U+2212 minus sign
+        ("Pages 3-5, so 5", "5", True),  # a range hyphen is not a minus sign
+        ("Half is 2.5", "2.5", True),
+        ("First 10, then 20, finally 30", "30", True),  # the last number wins
+        ("First 30, then 20, finally 10", "30", False),
+        ("Answer: 42\nCheck: 6 * 7 = 42, and 40 + 2 = 42 — not 43", "42", True),
+        ("Answer: 3 × $5 = $15", "15", True),  # last number of the marker's line
+        ("No idea.", "7", False),
+        ("1,2", "12", False),  # a list, not a thousands separator
+    ],
+)
+def test_number(reply: str, answer: str, correct: bool) -> None:
+    assert score(reply, number_row(answer)).correct is correct
+
+
+def test_number_canonical_key() -> None:
+    assert normalise_answer("number", "Answer: 1,000.50") == "1000.5"
+    assert normalise_answer("number", "Answer: 100") == "100"
+    assert normalise_answer("number", "Answer: 0.0") == "0"
+    assert normalise_answer("number", "nothing") == ""
+
+
+def test_number_falls_back_to_whole_reply_when_marker_has_no_number() -> None:
+    assert score("It is 12 in total.\nAnswer: twelve", number_row("12")).correct
+
+
+@pytest.mark.parametrize(
+    ("reply", "correct"),
+    [
+        ("答え：理容室", True),
+        ("理容室です。", True),
+        ("答え：「理容室」", True),
+        ("答え：3", True),  # 1-based index
+        ("答え：３番", True),  # full-width index
+        ("(3)", True),
+        ("答え：選択肢3", True),
+        ("答え：2", False),
+        ("答え：0", False),  # 0-based indices are not accepted
+        ("答え：6", False),  # out of range
+        ("温泉か理容室のどちらか", False),  # names two options
+        ("答え：理容室、または内科", False),
+        ("温泉も考えたが違う。\n答え：理容室", True),  # only the final part is read
+        ("分かりません", False),
+    ],
+)
+def test_choice(reply: str, correct: bool) -> None:
+    assert score(reply, choice_row()).correct is correct
+
+
+def test_choice_key_is_the_choice_text() -> None:
+    row = choice_row()
+    assert normalise_answer("choice", "答え：３", row.choices) == "理容室"
+    assert normalise_answer("choice", "答え：ＨＯＴＥＬ", ["hotel", "inn"]) == "hotel"
+    assert score("答え：温泉と内科", row).extracted == ""
+
+
+def test_choice_contained_in_a_longer_choice() -> None:
+    choices = ["駅", "駅の売店", "線路"]
+    assert named_choices("答え：駅の売店", choices) == ["駅の売店"]
+    assert named_choices("答え：駅", choices) == ["駅"]
+    assert named_choices("駅の売店か駅", choices) == ["駅", "駅の売店"]
+
+
+def test_choice_english_words_stand_alone() -> None:
+    row = EvalRow(
+        id="e", question="Which?", answer="cat", kind="choice", choices=["cat", "category"]
+    )
+    assert score("Answer: Category", row).correct is False
+    assert score("Answer: The CAT.", row).correct is True
+
+
+@pytest.mark.parametrize(
+    ("reply", "correct", "f1"),
+    [
+        ("答え：ヨハネス・グーテンベルク", True, 1.0),
+        ("答え：ヨハネス グーテンベルク", True, 1.0),  # spaces and ・ are ignored
+        ("答え：「グーテンベルク」。", True, 1.0),  # alias, quotes and 。 stripped
+        ("答え：ｸﾞｰﾃﾝﾍﾞﾙｸ", True, 1.0),  # half-width katakana (NFKC)
+        ("答え：グーテンベルクです", False, 2 * 7 / (7 + 9)),  # partial credit in F1
+        ("答え：活版印刷", False, 0.0),
+    ],
+)
+def test_span(reply: str, correct: bool, f1: float) -> None:
+    result = score(reply, span_row())
+    assert result.correct is correct
+    assert result.f1 == pytest.approx(f1)
+
+
+def test_span_ascii_punctuation_and_case() -> None:
+    row = EvalRow(id="r", question="Q?", answer="RKBラジオ", kind="span", aliases=["RKBラジオ"])
+    assert score('Answer: "rkb-ラジオ!"', row).correct
+
+
+def test_char_f1() -> None:
+    assert char_f1("abc", "abc") == 1.0
+    assert char_f1("ab", "abcd") == pytest.approx(2 * 1.0 * 0.5 / 1.5)
+    assert char_f1("", "abc") == 0.0
+    assert char_f1("xyz", "abc") == 0.0
+
+
+def test_span_key_is_normalised() -> None:
+    assert normalise_answer("span", "答え：「ＲＫＢ ラジオ」。") == "rkbラジオ"
