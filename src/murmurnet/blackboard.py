@@ -62,6 +62,7 @@ class Labels:
     notes: str
     contribution: str  # format fields: title, round
     summary: str  # format field: round
+    agreement: str  # format fields: protocol, count
 
 
 # Lower numbers are dropped first when the rendering must shrink to fit its budget.
@@ -70,6 +71,7 @@ _DROP_ORDER = {
     EntryKind.HISTORY: 1,
     EntryKind.SUMMARY: 2,
     EntryKind.PASSAGE: 3,
+    EntryKind.AGREEMENT: 4,
 }
 
 
@@ -96,6 +98,9 @@ def render(
         kept.remove(victim)
 
 
+_NOTE_KINDS = (EntryKind.CONTRIBUTION, EntryKind.SUMMARY, EntryKind.AGREEMENT)
+
+
 def _render_entries(entries: list[BlackboardEntry], labels: Labels, titles: dict[str, str]) -> str:
     by_kind: dict[EntryKind, list[BlackboardEntry]] = {}
     for entry in entries:
@@ -110,12 +115,14 @@ def _render_entries(entries: list[BlackboardEntry], labels: Labels, titles: dict
             f"## {labels.passages}\n"
             + "\n".join(f"[{i}] ({e.source}) {e.text}" for i, e in enumerate(passages, 1))
         )
-    notes = [e for e in entries if e.kind in (EntryKind.CONTRIBUTION, EntryKind.SUMMARY)]
+    notes = [e for e in entries if e.kind in _NOTE_KINDS]
     if notes:
         lines = []
         for entry in notes:
             if entry.kind is EntryKind.SUMMARY:
                 heading = labels.summary.format(round=entry.round)
+            elif entry.kind is EntryKind.AGREEMENT:
+                heading = labels.agreement.format(protocol=entry.role, count=entry.agent)
             else:
                 title = titles.get(entry.role or "", entry.role or "agent")
                 heading = labels.contribution.format(title=title, round=entry.round)

@@ -74,6 +74,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_flags(ask)
     chat = commands.add_parser("chat", help="multi-turn conversation (/reset, /exit, Ctrl-D)")
     _add_run_flags(chat)
+    bench = commands.add_parser("bench", help="time a batched murmur against one-by-one agents")
+    bench.add_argument("--sizes", default="1,2,4", help="agent counts to time (default: 1,2,4)")
+    bench.add_argument("--prompt-tokens", type=int, default=300, help="shared prompt length")
+    bench.add_argument("--new-tokens", type=int, default=32, help="tokens each agent writes")
+    _add_run_flags(bench)
     models = commands.add_parser("models", help="list the known models and their state")
     models.add_argument("--prepare", nargs="*", metavar="NAME", help="assemble bundled models")
     models.add_argument("--cache-folder", type=Path, dest="cache_folder", default=None)
@@ -168,6 +173,42 @@ def _models(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from murmurnet.bench import run_bench
+    from murmurnet.models.registry import ModelPool
+
+    try:
+        sizes = [int(size) for size in args.sizes.split(",")]
+    except ValueError:
+        raise MurmurError(f"--sizes must be numbers like 1,2,4, not {args.sizes!r}") from None
+    config = _config_from(args)
+    pool = ModelPool(config)
+    try:
+        backend = pool.get(config.model_for("internal"))
+        rows = run_bench(backend, sizes, args.prompt_tokens, args.new_tokens)
+    finally:
+        pool.close()
+    table = Table(
+        title=f"{backend.name}: {args.prompt_tokens}-token shared prompt, "
+        f"{args.new_tokens} tokens per agent"
+    )
+    for column in ("agents", "batched s", "one-by-one s", "speed-up", "tok/s batched"):
+        table.add_column(column, justify="right")
+    for row in rows:
+        table.add_row(
+            str(row.agents),
+            f"{row.batched_seconds:.2f}",
+            f"{row.one_by_one_seconds:.2f}",
+            f"{row.speedup:.2f}x",
+            f"{row.generated_tokens / row.batched_seconds:.1f}",
+        )
+    Console().print(table)
+    return 0
+
+
 def answer_json(answer: Answer) -> dict[str, Any]:
     data = answer.model_dump(mode="json")
     data["answer"] = data.pop("text")
@@ -202,7 +243,7 @@ def print_debug_table(answer: Answer) -> None:
     console.print(table)
 
 
-_HANDLERS = {"ask": _ask, "chat": _chat, "models": _models}
+_HANDLERS = {"ask": _ask, "chat": _chat, "models": _models, "bench": _bench}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

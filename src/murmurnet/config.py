@@ -109,6 +109,17 @@ class RunConfig(BaseSettings):
         250, ge=1, le=8192, json_schema_extra=cli("max tokens of the answer")
     )
     summary_tokens: int = Field(150, ge=1, le=8192, json_schema_extra=cli("max tokens per summary"))
+    strategy: Literal["murmur", "single", "self-consistency"] = Field(
+        "murmur",
+        json_schema_extra=cli(
+            "murmur (agents, rounds, output), single (one answer) or self-consistency "
+            "(samples + majority vote, same token budget)"
+        ),
+    )
+    consensus: Literal["none", "vote", "leader", "bft"] = Field(
+        "none",
+        json_schema_extra=cli("agreement among the last round's answers before the output"),
+    )
     parallel: bool = Field(
         True, json_schema_extra=cli("run a round's agents as one batch (--no-parallel: one by one)")
     )

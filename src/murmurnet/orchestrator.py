@@ -1,4 +1,6 @@
-"""The murmur: R rounds of N agents on a shared blackboard, a summary per round, an output.
+"""The murmur: R rounds of N agents on a shared blackboard, a summary per round, an
+optional agreement among the agents, then an output agent — or one of the baselines
+(`single`, `self-consistency`) the murmur is measured against.
 
 Every round goes to the backend as one batch (unless `parallel` is off or the backend
 cannot batch), because a batching backend turns N agents into little more than one.
@@ -8,28 +10,53 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
+from murmurnet import agreement
 from murmurnet.blackboard import InMemoryBlackboard, render
 from murmurnet.config import RunConfig
 from murmurnet.errors import InputError
 from murmurnet.memory import Turn
 from murmurnet.models.base import Backend
 from murmurnet.models.registry import ModelPool
-from murmurnet.question import Language, read_question
-from murmurnet.roles import assign_roles
+from murmurnet.question import Language, Question, read_question
+from murmurnet.roles import Role, assign_roles
 from murmurnet.stage_prompts import (
     StageTexts,
     agent_messages,
+    approval_messages,
     output_messages,
+    single_messages,
     stage_texts,
     summary_messages,
 )
 from murmurnet.types import Answer, Completion, EntryKind, GenerationRequest, StageTiming
 
 EventSink = Callable[[dict[str, Any]], None]
+TokenSink = Callable[[str], None]
 _TASK_RESERVE = 200  # tokens kept free for the stage task text after the notes
 _HISTORY_TURNS = 4
+_APPROVAL_TOKENS = 40
+
+
+@dataclass
+class _Run:
+    """Everything one answer's stages share."""
+
+    question: Question
+    language: Language
+    texts: StageTexts
+    roles: list[Role]
+    board: InMemoryBlackboard
+    started: float
+    timings: list[StageTiming] = field(default_factory=list)
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+
+    def notes(self, backend: Backend, reply_tokens: int) -> str:
+        budget = backend.context_size - reply_tokens - _TASK_RESERVE
+        titles = {role.name: role.spec.title for role in self.roles}
+        return render(self.board, self.texts.labels, budget, backend.count_tokens, titles)
 
 
 class Orchestrator:
@@ -42,126 +69,214 @@ class Orchestrator:
         self,
         question_text: str,
         history: Sequence[Turn] = (),
-        on_answer_token: Callable[[str], None] | None = None,
+        on_answer_token: TokenSink | None = None,
     ) -> Answer:
         cfg = self.config
         started = time.perf_counter()
         question = read_question(question_text, "auto")
-        answer_language: Language = question.language if cfg.language == "auto" else cfg.language
-        texts = stage_texts(question.language)
-        roles = assign_roles(cfg, question.kind, question.language)
-        titles = {role.name: role.spec.title for role in roles}
-        stage_seconds = {"input": time.perf_counter() - started}
+        run = _Run(
+            question=question,
+            language=question.language if cfg.language == "auto" else cfg.language,
+            texts=stage_texts(question.language),
+            roles=assign_roles(cfg, question.kind, question.language),
+            board=InMemoryBlackboard(listeners=[self._log_write]),
+            started=started,
+        )
+        run.stage_seconds["input"] = time.perf_counter() - started
         tick = time.perf_counter()
         internal = self.pool.get(cfg.model_for("internal"))
-        summary_backend = self.pool.get(cfg.model_for("summary")) if cfg.summary else None
-        output_backend = self.pool.get(cfg.model_for("output"))
+        summary = self.pool.get(cfg.model_for("summary")) if cfg.summary else None
+        output = self.pool.get(cfg.model_for("output"))
         if (load := time.perf_counter() - tick) > 0.01:
-            stage_seconds["load"] = load
+            run.stage_seconds["load"] = load
         self._check_fits(internal, question.text, cfg.internal_tokens)
-
-        board = InMemoryBlackboard(listeners=[self._log_write])
-        board.write(EntryKind.QUESTION, question.text)
+        run.board.write(EntryKind.QUESTION, question.text)
         for turn in history[-_HISTORY_TURNS:]:
-            board.write(EntryKind.HISTORY, f"Q: {turn.question}\nA: {turn.answer}")
-        timings: list[StageTiming] = []
+            run.board.write(EntryKind.HISTORY, f"Q: {turn.question}\nA: {turn.answer}")
 
-        def notes(backend: Backend, reply_tokens: int) -> str:
-            budget = backend.context_size - reply_tokens - _TASK_RESERVE
-            return render(board, texts.labels, budget, backend.count_tokens, titles)
-
+        if cfg.strategy == "single":
+            return self._single(run, output, on_answer_token)
+        if cfg.strategy == "self-consistency":
+            return self._self_consistency(run, internal)
+        answers: list[str] = []
         for round_number in range(1, cfg.iterations + 1):
-            stage = f"round {round_number}"
-            shared = notes(internal, cfg.internal_tokens)
+            answers = self._round(run, internal, round_number)
+            if summary is not None:
+                self._summarise(run, summary, round_number)
+        if cfg.consensus != "none":
+            self._agree(run, internal, answers)
+        return self._output(run, output, on_answer_token)
+
+    # -- stages ---------------------------------------------------------------------------
+
+    def _round(self, run: _Run, backend: Backend, round_number: int) -> list[str]:
+        cfg = self.config
+        stage = f"round {round_number}"
+        shared = run.notes(backend, cfg.internal_tokens)
+        requests = [
+            GenerationRequest(
+                messages=agent_messages(run.texts, shared, role.spec, run.question.text),
+                max_tokens=cfg.internal_tokens,
+                temperature=cfg.internal_temp
+                if role.spec.temperature is None
+                else role.spec.temperature,
+                seed=None if cfg.seed is None else cfg.seed + 1000 * round_number + index,
+                tag=f"{stage}/agent {index + 1}",
+            )
+            for index, role in enumerate(run.roles)
+        ]
+        replies = self._generate(run, backend, requests, stage)
+        for index, (role, reply) in enumerate(zip(run.roles, replies, strict=True)):
+            run.board.write(
+                EntryKind.CONTRIBUTION,
+                reply.text.strip(),
+                round=round_number,
+                agent=index + 1,
+                role=role.name,
+            )
+            run.timings.append(_timing(stage, reply, index + 1, role.name))
+        return [reply.text for reply in replies]
+
+    def _summarise(self, run: _Run, backend: Backend, round_number: int) -> None:
+        cfg = self.config
+        stage = f"summary {round_number}"
+        request = GenerationRequest(
+            messages=summary_messages(
+                run.texts, run.notes(backend, cfg.summary_tokens), round_number
+            ),
+            max_tokens=cfg.summary_tokens,
+            temperature=cfg.summary_temp,
+            seed=cfg.seed,
+            tag=stage,
+        )
+        reply = self._generate(run, backend, [request], stage)[0]
+        run.board.write(EntryKind.SUMMARY, reply.text.strip(), round=round_number)
+        run.timings.append(_timing(stage, reply))
+
+    def _agree(self, run: _Run, backend: Backend, answers: list[str]) -> None:
+        """Run the chosen agreement protocol; approvals are one batched call per term."""
+        protocol = agreement.Protocol(self.config.consensus)
+        terms = 0
+
+        def approve(proposer: int, proposal: str) -> list[bool]:
+            nonlocal terms
+            terms += 1
+            stage = f"agreement {terms}"
+            shared = run.notes(backend, _APPROVAL_TOKENS)
             requests = [
                 GenerationRequest(
-                    messages=agent_messages(texts, shared, role.spec, question.text),
-                    max_tokens=cfg.internal_tokens,
-                    temperature=cfg.internal_temp
-                    if role.spec.temperature is None
-                    else role.spec.temperature,
-                    seed=None if cfg.seed is None else cfg.seed + 1000 * round_number + index,
+                    messages=approval_messages(
+                        run.texts, shared, role.spec, proposer, proposal, run.question.text
+                    ),
+                    max_tokens=_APPROVAL_TOKENS,
+                    temperature=0.0,
                     tag=f"{stage}/agent {index + 1}",
                 )
-                for index, role in enumerate(roles)
+                for index, role in enumerate(run.roles)
             ]
-            tick = time.perf_counter()
-            replies = self._generate(internal, requests, stage)
-            stage_seconds[stage] = time.perf_counter() - tick
-            for index, (role, reply) in enumerate(zip(roles, replies, strict=True)):
-                board.write(
-                    EntryKind.CONTRIBUTION,
-                    reply.text.strip(),
-                    round=round_number,
-                    agent=index + 1,
-                    role=role.name,
-                )
-                timings.append(_timing(stage, reply, index + 1, role.name))
-            if summary_backend is not None:
-                self._summarise(
-                    summary_backend, board, texts, notes, round_number, timings, stage_seconds
-                )
+            replies = self._generate(run, backend, requests, stage)
+            run.timings.extend(_timing(stage, r, i + 1) for i, r in enumerate(replies))
+            return [agreement.parse_approval(r.text) for r in replies]
 
+        if protocol is agreement.Protocol.VOTE:
+            result = agreement.vote(answers)
+        elif protocol is agreement.Protocol.LEADER:
+            result = agreement.leader(answers, approve)
+        else:
+            result = agreement.bft(answers, approve)
+        text = (result.committed or "").strip() or "-"
+        run.board.write(
+            EntryKind.AGREEMENT,
+            text,
+            role=protocol.value,
+            agent=result.supporters,
+            source="; ".join(result.log),
+        )
+
+    def _output(self, run: _Run, backend: Backend, on_token: TokenSink | None) -> Answer:
+        cfg = self.config
         request = GenerationRequest(
             messages=output_messages(
-                texts, notes(output_backend, cfg.output_tokens), question.text, answer_language
+                run.texts,
+                run.notes(backend, cfg.output_tokens),
+                run.question.text,
+                run.language,
             ),
             max_tokens=cfg.output_tokens,
             temperature=cfg.output_temp,
             seed=cfg.seed,
             tag="output",
         )
-        tick = time.perf_counter()
-        stream = None if on_answer_token is None else (lambda _i, piece: on_answer_token(piece))
-        reply = output_backend.generate([request], on_token=stream)[0]
-        stage_seconds["output"] = time.perf_counter() - tick
-        self._log_call("output", request, reply)
-        timings.append(_timing("output", reply))
-        text = reply.text.strip() or _fallback(board)
-        board.write(EntryKind.FINAL, text)
+        reply = self._generate(run, backend, [request], "output", on_token)[0]
+        run.timings.append(_timing("output", reply))
+        return self._finish(run, reply.text.strip() or _fallback(run.board))
+
+    def _single(self, run: _Run, backend: Backend, on_token: TokenSink | None) -> Answer:
+        cfg = self.config
+        request = GenerationRequest(
+            messages=single_messages(run.texts, run.question.text),
+            max_tokens=cfg.output_tokens,
+            temperature=cfg.output_temp,
+            seed=cfg.seed,
+            tag="single",
+        )
+        reply = self._generate(run, backend, [request], "output", on_token)[0]
+        run.timings.append(_timing("output", reply))
+        return self._finish(run, reply.text.strip(), "single")
+
+    def _self_consistency(self, run: _Run, backend: Backend) -> Answer:
+        """N independent samples and a majority vote, with the murmur's token budget."""
+        cfg = self.config
+        samples = max(2, round(murmur_token_budget(cfg) / cfg.output_tokens))
+        requests = [
+            GenerationRequest(
+                messages=single_messages(run.texts, run.question.text),
+                max_tokens=cfg.output_tokens,
+                temperature=max(cfg.internal_temp, 0.3),
+                seed=None if cfg.seed is None else cfg.seed + index,
+                tag=f"sample {index + 1}",
+            )
+            for index in range(samples)
+        ]
+        replies = self._generate(run, backend, requests, "samples")
+        for index, reply in enumerate(replies):
+            run.board.write(EntryKind.CONTRIBUTION, reply.text.strip(), round=1, agent=index + 1)
+            run.timings.append(_timing("samples", reply, index + 1))
+        result = agreement.vote([r.text for r in replies])
+        chosen = result.committed if result.committed is not None else replies[0].text
+        run.board.write(EntryKind.AGREEMENT, chosen.strip(), role="vote", agent=result.supporters)
+        return self._finish(run, chosen.strip(), "self-consistency")
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    def _finish(self, run: _Run, text: str, strategy: str = "murmur") -> Answer:
+        run.board.write(EntryKind.FINAL, text)
         return Answer(
             text=text,
-            language=answer_language,
-            question_type=question.kind,
-            entries=board.entries(),
-            timings=timings,
-            stage_seconds=stage_seconds,
-            total_seconds=time.perf_counter() - started,
+            strategy=strategy,
+            language=run.language,
+            question_type=run.question.kind,
+            entries=run.board.entries(),
+            timings=run.timings,
+            stage_seconds=run.stage_seconds,
+            total_seconds=time.perf_counter() - run.started,
         )
-
-    def _summarise(
-        self,
-        backend: Backend,
-        board: InMemoryBlackboard,
-        texts: StageTexts,
-        notes: Callable[[Backend, int], str],
-        round_number: int,
-        timings: list[StageTiming],
-        stage_seconds: dict[str, float],
-    ) -> None:
-        cfg = self.config
-        stage = f"summary {round_number}"
-        request = GenerationRequest(
-            messages=summary_messages(texts, notes(backend, cfg.summary_tokens), round_number),
-            max_tokens=cfg.summary_tokens,
-            temperature=cfg.summary_temp,
-            seed=cfg.seed,
-            tag=stage,
-        )
-        tick = time.perf_counter()
-        reply = backend.generate([request])[0]
-        stage_seconds[stage] = time.perf_counter() - tick
-        self._log_call(stage, request, reply)
-        board.write(EntryKind.SUMMARY, reply.text.strip(), round=round_number)
-        timings.append(_timing(stage, reply))
 
     def _generate(
-        self, backend: Backend, requests: list[GenerationRequest], stage: str
+        self,
+        run: _Run,
+        backend: Backend,
+        requests: list[GenerationRequest],
+        stage: str,
+        on_token: TokenSink | None = None,
     ) -> list[Completion]:
-        if self.config.parallel and backend.can_batch:
-            replies = backend.generate(requests)
+        tick = time.perf_counter()
+        stream = None if on_token is None else (lambda _index, piece: on_token(piece))
+        if len(requests) == 1 or (self.config.parallel and backend.can_batch):
+            replies = backend.generate(requests, on_token=stream)
         else:
             replies = [backend.generate([request])[0] for request in requests]
+        run.stage_seconds[stage] = run.stage_seconds.get(stage, 0.0) + time.perf_counter() - tick
         for request, reply in zip(requests, replies, strict=True):
             self._log_call(stage, request, reply)
         return replies
@@ -195,6 +310,12 @@ class Orchestrator:
                 "time": time.time(),
             }
         )
+
+
+def murmur_token_budget(cfg: RunConfig) -> int:
+    """The most tokens a murmur may generate: the budget self-consistency is given too."""
+    summaries = cfg.iterations * cfg.summary_tokens if cfg.summary else 0
+    return cfg.agents * cfg.iterations * cfg.internal_tokens + summaries + cfg.output_tokens
 
 
 def _timing(

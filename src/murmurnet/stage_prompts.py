@@ -25,6 +25,8 @@ class StageTexts:
     agent_task: str
     summary_task: str
     output_task: str
+    approval_task: str
+    single_system: str
     labels: Labels
     language_names: dict[str, str]
 
@@ -39,6 +41,8 @@ def stage_texts(language: Language) -> StageTexts:
         agent_task=raw["agent_task"],
         summary_task=raw["summary_task"],
         output_task=raw["output_task"],
+        approval_task=raw["approval_task"],
+        single_system=raw["single_system"],
         labels=Labels(
             question=raw["question_heading"],
             history=raw["history_heading"],
@@ -46,6 +50,7 @@ def stage_texts(language: Language) -> StageTexts:
             notes=raw["notes_heading"],
             contribution=raw["contribution_label"],
             summary=raw["summary_label"],
+            agreement=raw["agreement_label"],
         ),
         language_names=raw["language_names"],
     )
@@ -77,3 +82,20 @@ def output_messages(
         question=question, language_name=texts.language_names[answer_language]
     )
     return [_shared(texts, notes), Message(role="user", content=task)]
+
+
+def approval_messages(
+    texts: StageTexts, notes: str, role: RoleSpec, proposer: int, proposal: str, question: str
+) -> list[Message]:
+    task = texts.approval_task.format(
+        persona=role.persona, agent=proposer + 1, proposal=proposal.strip(), question=question
+    )
+    return [_shared(texts, notes), Message(role="user", content=task)]
+
+
+def single_messages(texts: StageTexts, question: str) -> list[Message]:
+    """One plain answer: the honest baseline a murmur has to beat."""
+    return [
+        Message(role="system", content=texts.single_system),
+        Message(role="user", content=question),
+    ]

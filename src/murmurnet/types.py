@@ -30,6 +30,9 @@ class GenerationRequest(BaseModel):
     repeat_penalty: float = Field(1.1, ge=0.0)
     seed: int | None = None
     stop: list[str] = Field(default_factory=list)
+    ignore_eos: bool = Field(
+        False, description="Never end on an end-of-generation token (benchmarks: fixed length)."
+    )
     repeat_guard: bool = Field(
         True, description="End the reply when it repeats a whole earlier line (small models loop)."
     )
@@ -53,6 +56,7 @@ class EntryKind(StrEnum):
     PASSAGE = "passage"
     CONTRIBUTION = "contribution"
     SUMMARY = "summary"
+    AGREEMENT = "agreement"
     FINAL = "final"
 
 
@@ -91,6 +95,7 @@ class Answer(BaseModel):
     """The result of one `ask`: the reply and everything needed to see how it was made."""
 
     text: str
+    strategy: str = "murmur"
     language: Literal["ja", "en"]
     question_type: str
     entries: list[BlackboardEntry]

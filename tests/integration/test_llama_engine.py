@@ -6,6 +6,7 @@ import unicodedata
 
 import pytest
 
+from murmurnet.bench import forget_cache
 from murmurnet.models.base import Backend
 from murmurnet.models.llama_cpp import LlamaCppBackend
 from murmurnet.models.llama_engine import common_prefix
@@ -25,8 +26,7 @@ def request(task: str, **kw: object) -> GenerationRequest:
 
 
 def forget_everything(backend: LlamaCppBackend) -> None:
-    for seq in backend.engine.cached:
-        backend.engine._forget(seq, 0)
+    forget_cache(backend)
 
 
 def test_batched_greedy_equals_one_at_a_time(qwen: Backend) -> None:

@@ -12,6 +12,7 @@ long as free sequences and KV cells allow.
 from __future__ import annotations
 
 import ctypes
+import functools
 import logging
 import os
 import threading
@@ -131,6 +132,12 @@ class LlamaEngine:
                 return buffer.raw[:n]
             size = -n
 
+    @functools.cached_property
+    def end_tokens(self) -> list[int]:
+        """Every end-of-generation token (for `ignore_eos`)."""
+        is_eog = llama_cpp.llama_vocab_is_eog
+        return [t for t in range(self.n_vocab) if is_eog(self.vocab, t)]
+
     def chat_template(self) -> bytes | None:
         template: bytes | None = llama_cpp.llama_model_chat_template(self.model, None)
         return template
@@ -238,7 +245,7 @@ class LlamaEngine:
         for job in jobs:
             job.seq = max(free, key=lambda s: common_prefix(self.cached[s], job.prompt))
             free.remove(job.seq)
-            job.sampler = make_sampler(job.request, self.n_vocab)
+            job.sampler = make_sampler(job.request, self.n_vocab, self.end_tokens)
 
     def _make_room(self, group: JobGroup) -> None:
         """Drop idle sequences' caches when the new group would not fit beside them."""
@@ -249,6 +256,13 @@ class LlamaEngine:
             for seq in self.cached:
                 if seq not in busy:
                     self._forget(seq, 0)
+
+    def forget(self, seq: int) -> None:
+        """Drop one idle sequence's cache (benchmarks start cold with this)."""
+        with self._wake:
+            if seq in {job.seq for job in self._active_jobs()}:
+                return
+            self._forget(seq, 0)
 
     def _forget(self, seq: int, keep: int) -> None:
         llama_cpp.llama_memory_seq_rm(self.memory, seq, keep, -1)

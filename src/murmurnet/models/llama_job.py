@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import codecs
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,10 +26,15 @@ def ends_with_repeated_line(text: str) -> bool:
     return len(last) >= _MIN_REPEATED_LINE and last in lines[:-1]
 
 
-def make_sampler(request: GenerationRequest, n_vocab: int) -> Any:
+def make_sampler(request: GenerationRequest, n_vocab: int, eog: Sequence[int]) -> Any:
     """A per-sequence chain: penalties, then greedy or top-k → top-p → min-p → temp → dist."""
     chain = llama_cpp.llama_sampler_chain_init(llama_cpp.llama_sampler_chain_default_params())
     add = llama_cpp.llama_sampler_chain_add
+    if request.ignore_eos:
+        biases = (llama_cpp.llama_logit_bias * len(eog))()
+        for slot, token in zip(biases, eog, strict=True):
+            slot.token, slot.bias = token, float("-inf")
+        add(chain, llama_cpp.llama_sampler_init_logit_bias(n_vocab, len(eog), biases))
     if request.repeat_penalty != 1.0:
         add(
             chain, llama_cpp.llama_sampler_init_penalties(n_vocab, 64, request.repeat_penalty, 0, 0)

@@ -1,0 +1,127 @@
+"""Agreement protocols and baseline strategies on the scripted backend."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from murmurnet import GenerationRequest, MurmurNet, RunConfig, ScriptedBackend
+from murmurnet.agreement import answer_key, bft, clusters, leader, parse_approval, vote
+from murmurnet.orchestrator import murmur_token_budget
+from murmurnet.types import EntryKind
+
+
+def test_answer_keys_and_clusters() -> None:
+    assert answer_key("We add them.\nAnswer: 1,000") == "1000"
+    assert answer_key("答え：東京です") == "東京です"
+    assert clusters(["Answer: 4", "so 4", "Answer: 5"]) == [[0, 1], [2]]
+    assert clusters(["Paris is the capital", "the capital is Paris", "Rome"]) == [[0, 1], [2]]
+
+
+def test_vote_majority_and_tie() -> None:
+    result = vote(["Answer: 4", "Answer: 5", "It is 4"])
+    assert result.committed == "Answer: 4" and result.supporters == 2
+    assert vote(["Answer: 4", "Answer: 5"]).committed is None
+
+
+def test_leader_moves_to_the_next_term_when_rejected() -> None:
+    answers = ["Answer: 5", "Answer: 4", "Answer: 4"]
+
+    def approve(proposer: int, proposal: str) -> list[bool]:
+        return ["4" in proposal for _ in answers]
+
+    result = leader(answers, approve)
+    assert result.committed == "Answer: 4" and result.rounds == 2
+    assert leader(answers, lambda p, s: [False] * 3, max_terms=2).committed is None
+
+
+def test_parse_approval() -> None:
+    assert parse_approval("APPROVE") and parse_approval("**Agree**, it is right")
+    assert parse_approval("承認します") and not parse_approval("OBJECT: wrong sum")
+    assert not parse_approval("反対。理由：計算が違う")
+
+
+@pytest.mark.parametrize("liar", [0, 1, 2, 3])
+def test_bft_is_unaffected_by_f_lying_agents(liar: int) -> None:
+    """n=4 tolerates f=1: one agent that always lies cannot change the committed answer."""
+    answers = ["Answer: 4"] * 4
+    answers[liar] = "Answer: 5"
+
+    def approve(proposer: int, proposal: str) -> list[bool]:
+        return [("5" in proposal) if agent == liar else ("4" in proposal) for agent in range(4)]
+
+    result = bft(answers, approve)
+    assert result.committed is not None and answer_key(result.committed) == "4"
+
+
+def test_bft_needs_a_quorum() -> None:
+    answers = ["Answer: 1", "Answer: 2", "Answer: 3", "Answer: 4"]
+    result = bft(answers, lambda proposer, proposal: [False] * 4)
+    assert result.committed is None and result.rounds == 4
+
+
+def liar_backend(liar: int) -> ScriptedBackend:
+    """Agents answer 4 except the liar (5); approvals follow each agent's belief."""
+
+    def respond(request: GenerationRequest) -> str:
+        agent = (
+            int(re.search(r"agent (\d+)", request.tag).group(1)) - 1
+            if "agent" in request.tag
+            else -1
+        )  # type: ignore[union-attr]
+        belief = "5" if agent == liar else "4"
+        if request.tag.startswith("agreement"):
+            proposal = re.search(r"«(.*)»", request.messages[-1].content, re.S)
+            assert proposal is not None
+            return "APPROVE" if belief in proposal.group(1) else "OBJECT: wrong"
+        if request.tag.startswith("round"):
+            return f"Answer: {belief}"
+        return "The answer is 4." if request.tag == "output" else "summary"
+
+    return ScriptedBackend(respond)
+
+
+@pytest.mark.parametrize("liar", [0, 2])
+def test_bft_through_the_murmur(liar: int) -> None:
+    config = RunConfig(agents=4, consensus="bft")
+    with MurmurNet(config, backends={"default": liar_backend(liar)}) as net:
+        answer = net.ask("What is 2 + 2?")
+    agreed = [e for e in answer.entries if e.kind is EntryKind.AGREEMENT]
+    assert len(agreed) == 1 and answer_key(agreed[0].text) == "4"
+    assert agreed[0].role == "bft" and agreed[0].agent is not None and agreed[0].agent >= 3
+    assert any(t.stage.startswith("agreement") for t in answer.timings)
+
+
+def test_leader_and_vote_through_the_murmur() -> None:
+    for protocol in ("leader", "vote"):
+        config = RunConfig(agents=3, consensus=protocol)
+        with MurmurNet(config, backends={"default": liar_backend(0)}) as net:
+            answer = net.ask("What is 2 + 2?")
+        agreed = [e for e in answer.entries if e.kind is EntryKind.AGREEMENT]
+        assert answer_key(agreed[0].text) == "4", protocol
+    # the output agent sees the agreed answer
+    output_prompt = next(e for e in answer.entries if e.kind is EntryKind.FINAL)
+    assert output_prompt.text == "The answer is 4."
+
+
+def test_single_strategy_makes_one_call() -> None:
+    fake = ScriptedBackend(["Answer: 4"])
+    with MurmurNet(RunConfig(strategy="single"), backends={"default": fake}) as net:
+        answer = net.ask("What is 2 + 2?")
+    assert answer.text == "Answer: 4" and answer.strategy == "single"
+    assert [len(b) for b in fake.batches] == [1]
+    assert fake.requests[0].messages[-1].content == "What is 2 + 2?"
+
+
+def test_self_consistency_votes_within_the_murmur_budget() -> None:
+    config = RunConfig(strategy="self-consistency", seed=3)
+    samples = max(2, round(murmur_token_budget(config) / config.output_tokens))
+    replies = ["Answer: 5"] + ["Answer: 4"] * (samples - 1)
+    fake = ScriptedBackend(replies)
+    with MurmurNet(config, backends={"default": fake}) as net:
+        answer = net.ask("What is 2 + 2?")
+    assert [len(b) for b in fake.batches] == [samples]
+    assert answer_key(answer.text) == "4" and answer.strategy == "self-consistency"
+    assert samples * config.output_tokens <= murmur_token_budget(config) + config.output_tokens
+    assert len({r.seed for r in fake.requests}) == samples
