@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from murmurnet import eval_command
 from murmurnet.api import MurmurNet
 from murmurnet.config import RunConfig, load_config
 from murmurnet.errors import MurmurError
@@ -79,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--prompt-tokens", type=int, default=300, help="shared prompt length")
     bench.add_argument("--new-tokens", type=int, default=32, help="tokens each agent writes")
     _add_run_flags(bench)
+    _add_run_flags(eval_command.add_parser(commands))
     models = commands.add_parser("models", help="list the known models and their state")
     models.add_argument("--prepare", nargs="*", metavar="NAME", help="assemble bundled models")
     models.add_argument("--cache-folder", type=Path, dest="cache_folder", default=None)
@@ -243,7 +245,11 @@ def print_debug_table(answer: Answer) -> None:
     console.print(table)
 
 
-_HANDLERS = {"ask": _ask, "chat": _chat, "models": _models, "bench": _bench}
+def _eval(args: argparse.Namespace) -> int:
+    return eval_command.run(args, _config_from(args))
+
+
+_HANDLERS = {"ask": _ask, "chat": _chat, "models": _models, "bench": _bench, "eval": _eval}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,76 @@
+"""`murmurnet eval`: every strategy on the same rows, scored, with intervals and a report.
+
+All strategies share one loaded copy of each model, so comparing them costs only the
+generation time; results are appended as they finish, so an interrupted run resumes.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from murmurnet.api import MurmurNet
+from murmurnet.config import RunConfig
+from murmurnet.errors import InputError
+from murmurnet.evaluation.dataset import EvalRow, load_rows
+from murmurnet.evaluation.prompting import task_text
+from murmurnet.evaluation.report import require_plotting, write_report
+from murmurnet.evaluation.runner import Attempt, run_eval
+from murmurnet.models.registry import ModelPool
+
+STRATEGIES = ("single", "self-consistency", "murmur")
+
+
+def add_parser(commands: Any) -> argparse.ArgumentParser:
+    """Add the `eval` subcommand to the CLI's subparsers."""
+    parser = commands.add_parser("eval", help="measure strategies on a JSONL question set")
+    parser.add_argument("files", nargs="+", type=Path, help="JSONL rows (see docs/eval-format.md)")
+    parser.add_argument(
+        "--strategies", default="single,self-consistency,murmur", help="comma-separated"
+    )
+    parser.add_argument("--limit", type=int, default=None, help="first N rows of each file")
+    parser.add_argument("--out", type=Path, default=Path("eval-out"), help="report folder")
+    return parser
+
+
+def run(args: argparse.Namespace, config: RunConfig) -> int:
+    strategies = [s.strip() for s in args.strategies.split(",") if s.strip()]
+    unknown = [s for s in strategies if s not in STRATEGIES]
+    if unknown:
+        raise InputError(
+            f"unknown strategy {unknown[0]!r}", hint=f"choose from {', '.join(STRATEGIES)}"
+        )
+    if args.limit is not None and args.limit < 1:
+        raise InputError("--limit must be at least 1")
+    require_plotting()
+    rows = [row for path in args.files for row in load_rows(path, args.limit)]
+    pool = ModelPool(config)
+    try:
+        shared = {
+            name: pool.get(name)
+            for name in {config.model_for(s) for s in ("internal", "summary", "output")}
+        }
+        nets = {
+            s: MurmurNet(config.model_copy(update={"strategy": s}), backends=shared)
+            for s in strategies
+        }
+
+        def solve(row: EvalRow, strategy: str) -> Attempt:
+            net = nets[strategy]
+            net.conversation.reset()
+            answer = net.ask(task_text(row))
+            return Attempt(
+                reply=answer.text,
+                prompt_tokens=answer.prompt_tokens,
+                completion_tokens=answer.completion_tokens,
+                seconds=answer.total_seconds,
+            )
+
+        summary = run_eval(rows, strategies, solve, args.out)
+    finally:
+        pool.close()
+    files = write_report(summary, args.out)
+    print(files.report.read_text(encoding="utf-8"))
+    print(f"report: {files.report}\nsummary: {files.summary}")
+    return 0
