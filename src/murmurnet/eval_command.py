@@ -24,7 +24,9 @@ STRATEGIES = ("single", "self-consistency", "murmur")
 
 def add_parser(commands: Any) -> argparse.ArgumentParser:
     """Add the `eval` subcommand to the CLI's subparsers."""
-    parser = commands.add_parser("eval", help="measure strategies on a JSONL question set")
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "eval", help="measure strategies on a JSONL question set"
+    )
     parser.add_argument("files", nargs="+", type=Path, help="JSONL rows (see docs/eval-format.md)")
     parser.add_argument(
         "--strategies", default="single,self-consistency,murmur", help="comma-separated"
