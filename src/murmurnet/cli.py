@@ -20,6 +20,7 @@ from murmurnet.api import MurmurNet
 from murmurnet.config import RunConfig, load_config
 from murmurnet.errors import MurmurError
 from murmurnet.memory import Conversation, load_session, save_session, session_path
+from murmurnet.rag.commands import add_parsers as add_rag_parsers
 from murmurnet.types import Answer
 
 PROG = "murmurnet"
@@ -81,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--new-tokens", type=int, default=32, help="tokens each agent writes")
     _add_run_flags(bench)
     _add_run_flags(eval_command.add_parser(commands))
+    add_rag_parsers(commands)
     models = commands.add_parser("models", help="list the known models and their state")
     models.add_argument("--prepare", nargs="*", metavar="NAME", help="assemble bundled models")
     models.add_argument("--cache-folder", type=Path, dest="cache_folder", default=None)
@@ -214,6 +216,9 @@ def _bench(args: argparse.Namespace) -> int:
 def answer_json(answer: Answer) -> dict[str, Any]:
     data = answer.model_dump(mode="json")
     data["answer"] = data.pop("text")
+    data["passages"] = [
+        {"source": e.source, "text": e.text} for e in answer.entries if e.kind.value == "passage"
+    ]
     data["prompt_tokens"] = answer.prompt_tokens
     data["completion_tokens"] = answer.completion_tokens
     return data
@@ -259,7 +264,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exit_.code or 0)
     debug = bool(getattr(args, "debug", False))
     try:
-        return _HANDLERS[args.command](args)
+        return (getattr(args, "handler", None) or _HANDLERS[args.command])(args)
     except MurmurError as exc:
         if debug:
             raise

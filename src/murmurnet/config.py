@@ -120,6 +120,11 @@ class RunConfig(BaseSettings):
         "none",
         json_schema_extra=cli("agreement among the last round's answers before the output"),
     )
+    kb: str | None = Field(
+        None, json_schema_extra=cli("knowledge base whose passages ground the answer")
+    )
+    top_k: int = Field(3, ge=1, le=20, json_schema_extra=cli("passages retrieved per question"))
+    rag: bool = Field(True, json_schema_extra=cli("use the knowledge base (--no-rag turns it off)"))
     parallel: bool = Field(
         True, json_schema_extra=cli("run a round's agents as one batch (--no-parallel: one by one)")
     )

@@ -64,6 +64,7 @@ class Orchestrator:
         self.config = config
         self.pool = pool
         self._emit: EventSink = events or (lambda event: None)
+        self._kbs: dict[str, Any] = {}
 
     def run(
         self,
@@ -82,6 +83,8 @@ class Orchestrator:
             board=InMemoryBlackboard(listeners=[self._log_write]),
             started=started,
         )
+        if cfg.kb and cfg.rag:
+            self._knowledge_base(cfg.kb)  # an unknown name fails before any model loads
         run.stage_seconds["input"] = time.perf_counter() - started
         tick = time.perf_counter()
         internal = self.pool.get(cfg.model_for("internal"))
@@ -93,6 +96,8 @@ class Orchestrator:
         run.board.write(EntryKind.QUESTION, question.text)
         for turn in history[-_HISTORY_TURNS:]:
             run.board.write(EntryKind.HISTORY, f"Q: {turn.question}\nA: {turn.answer}")
+        if cfg.kb and cfg.rag:
+            self._retrieve(run, cfg.kb)
 
         if cfg.strategy == "single":
             return self._single(run, output, on_answer_token)
@@ -108,6 +113,20 @@ class Orchestrator:
         return self._output(run, output, on_answer_token)
 
     # -- stages ---------------------------------------------------------------------------
+
+    def _knowledge_base(self, name: str) -> Any:
+        if name not in self._kbs:
+            from murmurnet.rag import KnowledgeBase
+
+            self._kbs[name] = KnowledgeBase.open(name, self.config.cache_folder)
+        return self._kbs[name]
+
+    def _retrieve(self, run: _Run, name: str) -> None:
+        """Top passages onto the blackboard, numbered [1], [2]… in the order they are cited."""
+        tick = time.perf_counter()
+        for passage in self._knowledge_base(name).search(run.question.text, k=self.config.top_k):
+            run.board.write(EntryKind.PASSAGE, passage.text.strip(), source=passage.source)
+        run.stage_seconds["retrieve"] = time.perf_counter() - tick
 
     def _round(self, run: _Run, backend: Backend, round_number: int) -> list[str]:
         cfg = self.config
@@ -201,6 +220,7 @@ class Orchestrator:
                 run.notes(backend, cfg.output_tokens),
                 run.question.text,
                 run.language,
+                cite=bool(run.board.entries(EntryKind.PASSAGE)),
             ),
             max_tokens=cfg.output_tokens,
             temperature=cfg.output_temp,
@@ -209,7 +229,13 @@ class Orchestrator:
         )
         reply = self._generate(run, backend, [request], "output", on_token)[0]
         run.timings.append(_timing("output", reply))
-        return self._finish(run, reply.text.strip() or _fallback(run.board))
+        text = reply.text.strip() or _fallback(run.board)
+        sources = _sources(run, text)
+        if sources:
+            if on_token is not None:
+                on_token("\n\n" + sources)
+            text = f"{text}\n\n{sources}"
+        return self._finish(run, text)
 
     def _single(self, run: _Run, backend: Backend, on_token: TokenSink | None) -> Answer:
         cfg = self.config
@@ -330,6 +356,19 @@ def _timing(
         cached_tokens=reply.cached_tokens,
         seconds=reply.seconds,
     )
+
+
+def _sources(run: _Run, text: str) -> str:
+    """The answer's source list: the passages it cites as [n], or all of them if none."""
+    passages = run.board.entries(EntryKind.PASSAGE)
+    if not passages:
+        return ""
+    cited = [i for i in range(1, len(passages) + 1) if f"[{i}]" in text] or list(
+        range(1, len(passages) + 1)
+    )
+    heading = "出典" if run.language == "ja" else "Sources"
+    lines = [f"[{i}] {passages[i - 1].source}" for i in cited]
+    return heading + ":\n" + "\n".join(lines)
 
 
 def _fallback(board: InMemoryBlackboard) -> str:

@@ -26,6 +26,7 @@ class StageTexts:
     summary_task: str
     output_task: str
     approval_task: str
+    cite_task: str
     single_system: str
     labels: Labels
     language_names: dict[str, str]
@@ -42,6 +43,7 @@ def stage_texts(language: Language) -> StageTexts:
         summary_task=raw["summary_task"],
         output_task=raw["output_task"],
         approval_task=raw["approval_task"],
+        cite_task=raw["cite_task"],
         single_system=raw["single_system"],
         labels=Labels(
             question=raw["question_heading"],
@@ -76,11 +78,13 @@ def summary_messages(texts: StageTexts, notes: str, round_number: int) -> list[M
 
 
 def output_messages(
-    texts: StageTexts, notes: str, question: str, answer_language: Language
+    texts: StageTexts, notes: str, question: str, answer_language: Language, cite: bool = False
 ) -> list[Message]:
     task = texts.output_task.format(
         question=question, language_name=texts.language_names[answer_language]
     )
+    if cite:
+        task = f"{texts.cite_task}\n{task}"
     return [_shared(texts, notes), Message(role="user", content=task)]
 
 

@@ -240,3 +240,33 @@ def test_chat_repl_with_reset_and_session(tmp_path: Path) -> None:
     assert "conversation cleared" in result.stderr
     turns = json.loads((tmp_path / "sessions" / "talk.json").read_text())["turns"]
     assert [t["question"] for t in turns] == ["how are you?"]
+
+
+def test_ask_with_a_knowledge_base_cites_its_sources(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    docs = Path(__file__).resolve().parents[1] / "data" / "kb" / "docs"
+    cache = str(tmp_path / "cache")
+    code, _, err = run_cli(
+        capsys, "index", str(docs), "--kb", "t", "--embedder", "hash", "--cache-folder", cache,
+        "--no-progress",
+    )  # fmt: skip
+    assert code == 0, err
+    cfg = scripted_config(tmp_path, ["a", "b", "s", "It is as [1] says."])
+    code, out, _ = run_cli(
+        capsys, "ask", "What is the boiling point of water?", "--json", "--kb", "t",
+        "--config", str(cfg), "--internal-model", "fake", "--top-k", "2",
+    )  # fmt: skip
+    data = json.loads(out)
+    assert code == 0 and len(data["passages"]) == 2
+    assert all(p["source"] and p["text"] for p in data["passages"])
+    assert data["answer"].startswith("It is as [1] says.\n\nSources:\n[1] ")
+    assert "[2]" not in data["answer"]  # only the cited passage is listed
+    code, out, _ = run_cli(
+        capsys, "ask", "What is the boiling point of water?", "--json", "--kb", "t", "--no-rag",
+        "--config", str(cfg), "--internal-model", "fake",
+    )  # fmt: skip
+    data = json.loads(out)
+    assert code == 0 and data["passages"] == [] and "Sources" not in data["answer"]
+    code, _, err = run_cli(capsys, "ask", "q?", "--kb", "missing", "--cache-folder", cache)
+    assert_one_line_error(code, err, "missing")

@@ -28,7 +28,17 @@ from murmurnet.errors import ContextOverflowError, ModelFileError, MurmurError
 from murmurnet.models.llama_job import Job, JobGroup, PieceCallback, make_sampler
 from murmurnet.types import Completion, GenerationRequest
 
-logging.getLogger("llama-cpp-python").setLevel(logging.ERROR)
+_GGML_LOG_ERROR = 4
+
+
+@llama_cpp.llama_log_callback  # type: ignore[untyped-decorator]
+def _quiet_log(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
+    """llama.cpp talks a lot on stderr; only its errors reach the user."""
+    if level == _GGML_LOG_ERROR:
+        logging.getLogger("murmurnet.llama").error(text.decode("utf-8", "replace").rstrip())
+
+
+llama_cpp.llama_log_set(_quiet_log, ctypes.c_void_p(0))
 
 
 @dataclass

