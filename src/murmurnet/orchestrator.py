@@ -240,7 +240,9 @@ class Orchestrator:
     def _single(self, run: _Run, backend: Backend, on_token: TokenSink | None) -> Answer:
         cfg = self.config
         request = GenerationRequest(
-            messages=single_messages(run.texts, run.question.text),
+            messages=single_messages(
+                run.texts, run.question.text, _documents(run, backend, cfg.output_tokens)
+            ),
             max_tokens=cfg.output_tokens,
             temperature=cfg.output_temp,
             seed=cfg.seed,
@@ -254,9 +256,10 @@ class Orchestrator:
         """N independent samples and a majority vote, with the murmur's token budget."""
         cfg = self.config
         samples = max(2, round(murmur_token_budget(cfg) / cfg.output_tokens))
+        documents = _documents(run, backend, cfg.output_tokens)
         requests = [
             GenerationRequest(
-                messages=single_messages(run.texts, run.question.text),
+                messages=single_messages(run.texts, run.question.text, documents),
                 max_tokens=cfg.output_tokens,
                 temperature=max(cfg.internal_temp, 0.3),
                 seed=None if cfg.seed is None else cfg.seed + index,
@@ -356,6 +359,11 @@ def _timing(
         cached_tokens=reply.cached_tokens,
         seconds=reply.seconds,
     )
+
+
+def _documents(run: _Run, backend: Backend, reply_tokens: int) -> str:
+    """The retrieved passages (with the question) for the baselines, when there are any."""
+    return run.notes(backend, reply_tokens) if run.board.entries(EntryKind.PASSAGE) else ""
 
 
 def _sources(run: _Run, text: str) -> str:

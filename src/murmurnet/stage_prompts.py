@@ -97,9 +97,7 @@ def approval_messages(
     return [_shared(texts, notes), Message(role="user", content=task)]
 
 
-def single_messages(texts: StageTexts, question: str) -> list[Message]:
-    """One plain answer: the honest baseline a murmur has to beat."""
-    return [
-        Message(role="system", content=texts.single_system),
-        Message(role="user", content=question),
-    ]
+def single_messages(texts: StageTexts, question: str, notes: str = "") -> list[Message]:
+    """One plain answer: the honest baseline a murmur has to beat (documents, if any, first)."""
+    system = f"{texts.single_system}\n\n{notes}" if notes else texts.single_system
+    return [Message(role="system", content=system), Message(role="user", content=question)]
