@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from murmurnet.bench import forget_cache
+from murmurnet.bench import agent_requests, forget_cache, shared_document
 from murmurnet.models.base import Backend
 from murmurnet.models.llama_cpp import LlamaCppBackend
 from murmurnet.models.llama_engine import common_prefix
@@ -153,3 +153,19 @@ def test_impossible_requests_are_typed_errors(qwen: Backend) -> None:
     with pytest.raises(ContextOverflowError, match="at most"):
         qwen.generate([request("hi")] * 40)
     assert qwen.generate([request("Say OK.")])[0].text  # still healthy afterwards
+
+
+def test_prompts_longer_than_the_batch_are_split(qwen: Backend) -> None:
+    """Prompts over n_batch (512) tokens decode in chunks; logits come from the last one."""
+    assert isinstance(qwen, LlamaCppBackend)
+    document = shared_document(qwen, 1200)
+    requests = [r.model_copy(update={"max_tokens": 12}) for r in agent_requests(3, document, 12)]
+    assert all(len(qwen.tokens(r)) > 2 * qwen.engine.n_batch for r in requests)
+    forget_everything(qwen)
+    together = [c.text for c in qwen.generate(requests)]
+    alone = []
+    for r in requests:
+        forget_everything(qwen)
+        alone.append(qwen.generate([r])[0].text)
+    assert together == alone
+    assert all(c.strip() for c in together)
