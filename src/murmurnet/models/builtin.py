@@ -36,7 +36,7 @@ class BundledModel:
 BUNDLED: dict[str, BundledModel] = {
     "qwen2.5-0.5b": BundledModel(
         name="qwen2.5-0.5b",
-        description="Qwen2.5-Coder-0.5B-Instruct, Q4 (chat model, Japanese and English)",
+        description="Qwen2.5-Coder-0.5B-Instruct Q4, chat",
         filename="qwen2.5-coder-0.5b-instruct-q4.gguf",
         size=491_400_064,
         sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
@@ -46,7 +46,7 @@ BUNDLED: dict[str, BundledModel] = {
     ),
     "gemma-3-270m": BundledModel(
         name="gemma-3-270m",
-        description="Gemma 3 270M base, Q4_K_M (completion model, no chat template)",
+        description="Gemma 3 270M base Q4_K_M, completion",
         filename="gemma-3-270m-q4_k_m.gguf",
         size=253_113_024,
         sha256="a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818",
