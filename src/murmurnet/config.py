@@ -264,6 +264,10 @@ _LEGACY_CHOICES = {
 }
 
 
+# The original's agreement names, mapped onto this project's protocols.
+_LEGACY_CONSENSUS = {"simple_majority": "vote", "raft": "leader", "pbft": "bft"}
+
+
 def read_config_file(path: Path) -> dict[str, Any]:
     """Read and shape-check the YAML file; unknown keys are errors naming key and file."""
     try:
@@ -285,6 +289,9 @@ def read_config_file(path: Path) -> dict[str, Any]:
         name = str(key).replace("-", "_")
         if name in LEGACY_SECTIONS:
             _check_legacy(path, name, value)
+            algorithm = value.get("consensus_algorithm")
+            if algorithm is not None:
+                data.setdefault("consensus", _LEGACY_CONSENSUS[algorithm])
             continue
         if name not in RunConfig.model_fields:
             raise ConfigError(

@@ -87,6 +87,7 @@ def test_env_error_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_original_sections_are_accepted_and_checked(tmp_path: Path) -> None:
     ok = write(tmp_path, "distributed_coordination:\n  consensus_algorithm: raft\nagents: 3\n")
     assert load_config({}, ok).agents == 3
+    assert load_config({}, ok).consensus == "leader"  # raft → the Raft-inspired protocol
     bad = write(tmp_path, "performance_optimization:\n  compression_algorithm: gzip\n")
     with pytest.raises(ConfigError, match="compression_algorithm"):
         load_config({}, bad)
