@@ -108,8 +108,8 @@ class Orchestrator:
             answers = self._round(run, internal, round_number)
             if summary is not None:
                 self._summarise(run, summary, round_number)
-        if cfg.consensus != "none":
-            self._agree(run, internal, answers)
+        if cfg.consensus != "none" and (committed := self._agree(run, internal, answers)):
+            return self._finish(run, _with_sources(run, committed.strip(), on_answer_token))
         return self._output(run, output, on_answer_token)
 
     # -- stages ---------------------------------------------------------------------------
@@ -172,8 +172,12 @@ class Orchestrator:
         run.board.write(EntryKind.SUMMARY, reply.text.strip(), round=round_number)
         run.timings.append(_timing(stage, reply))
 
-    def _agree(self, run: _Run, backend: Backend, answers: list[str]) -> None:
-        """Run the chosen agreement protocol; approvals are one batched call per term."""
+    def _agree(self, run: _Run, backend: Backend, answers: list[str]) -> str | None:
+        """Run the chosen agreement protocol; approvals are one batched call per term.
+
+        A committed answer is the reply (the majority wins); without agreement the output
+        agent decides, as it does for a tie.
+        """
         protocol = agreement.Protocol(self.config.consensus)
         terms = 0
 
@@ -211,6 +215,7 @@ class Orchestrator:
             agent=result.supporters,
             source="; ".join(result.log),
         )
+        return result.committed
 
     def _output(self, run: _Run, backend: Backend, on_token: TokenSink | None) -> Answer:
         cfg = self.config
@@ -230,12 +235,7 @@ class Orchestrator:
         reply = self._generate(run, backend, [request], "output", on_token)[0]
         run.timings.append(_timing("output", reply))
         text = reply.text.strip() or _fallback(run.board)
-        sources = _sources(run, text)
-        if sources:
-            if on_token is not None:
-                on_token("\n\n" + sources)
-            text = f"{text}\n\n{sources}"
-        return self._finish(run, text)
+        return self._finish(run, _with_sources(run, text, on_token, streamed=True))
 
     def _single(self, run: _Run, backend: Backend, on_token: TokenSink | None) -> Answer:
         cfg = self.config
@@ -364,6 +364,15 @@ def _timing(
 def _documents(run: _Run, backend: Backend, reply_tokens: int) -> str:
     """The retrieved passages (with the question) for the baselines, when there are any."""
     return run.notes(backend, reply_tokens) if run.board.entries(EntryKind.PASSAGE) else ""
+
+
+def _with_sources(run: _Run, text: str, on_token: TokenSink | None, streamed: bool = False) -> str:
+    """The reply with its source list appended (and streamed, if the text was not yet)."""
+    sources = _sources(run, text)
+    tail = f"\n\n{sources}" if sources else ""
+    if on_token is not None:
+        on_token(tail if streamed else text + tail)
+    return text + tail
 
 
 def _sources(run: _Run, text: str) -> str:

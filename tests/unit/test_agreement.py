@@ -100,9 +100,17 @@ def test_leader_and_vote_through_the_murmur() -> None:
             answer = net.ask("What is 2 + 2?")
         agreed = [e for e in answer.entries if e.kind is EntryKind.AGREEMENT]
         assert answer_key(agreed[0].text) == "4", protocol
-    # the output agent sees the agreed answer
-    output_prompt = next(e for e in answer.entries if e.kind is EntryKind.FINAL)
-    assert output_prompt.text == "The answer is 4."
+        # a committed answer is the reply: the output agent is not asked
+        final = next(e for e in answer.entries if e.kind is EntryKind.FINAL)
+        assert answer_key(final.text) == "4" and final.text != "The answer is 4."
+        assert not any(t.stage == "output" for t in answer.timings)
+
+
+def test_without_agreement_the_output_agent_decides() -> None:
+    fake = ScriptedBackend(["Answer: 4", "Answer: 5", "summary", "The answer is 4."])
+    with MurmurNet(RunConfig(agents=2, consensus="vote"), backends={"default": fake}) as net:
+        answer = net.ask("What is 2 + 2?")
+    assert answer.text == "The answer is 4."  # a tie: the output agent wrote the reply
 
 
 def test_single_strategy_makes_one_call() -> None:
