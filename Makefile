@@ -2,7 +2,7 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-QUESTION ?= 日本の首都はどこですか？その都市の特徴を一つ教えてください。
+QUESTION ?= 水の化学式は何ですか？水の性質を一つ教えてください。
 
 .PHONY: setup setup-test demo test lint bench bench-engine llama-tools clean
 
