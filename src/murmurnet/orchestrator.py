@@ -230,6 +230,7 @@ class Orchestrator:
             max_tokens=cfg.output_tokens,
             temperature=cfg.output_temp,
             seed=cfg.seed,
+            stop=_echo_stops(run.texts),
             tag="output",
         )
         reply = self._generate(run, backend, [request], "output", on_token)[0]
@@ -339,6 +340,12 @@ class Orchestrator:
                 "time": time.time(),
             }
         )
+
+
+def _echo_stops(texts: StageTexts) -> list[str]:
+    """Small models sometimes go on to echo the notes' headings; the answer ends there."""
+    notes, question = texts.labels.notes, texts.labels.question
+    return [f"\n{notes}", f"\n## {notes}", f"\n{question}:", f"\n{question}："]
 
 
 def murmur_token_budget(cfg: RunConfig) -> int:
