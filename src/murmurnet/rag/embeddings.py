@@ -208,16 +208,9 @@ class GgufEmbedder:
         self._memory = llama_cpp.llama_get_memory(self._ctx)
 
     def _tokens(self, text: str, add_special: bool = True) -> list[int]:
-        data = text.encode("utf-8")
-        room = len(data) + 8
-        while True:
-            buffer = (self._llama.llama_token * room)()
-            n = self._llama.llama_tokenize(
-                self._vocab, data, len(data), buffer, room, add_special, False
-            )
-            if n >= 0:
-                return list(buffer[:n])
-            room = -n
+        from murmurnet.models.llama_engine import tokenize
+
+        return tokenize(self._vocab, text, add_special, parse_special=False)
 
     def count_tokens(self, text: str) -> int:
         return len(self._tokens(text, add_special=False))
