@@ -75,6 +75,9 @@ class RoleSpec(BaseModel):
     persona: str
     instruction: str
     temperature: float | None = Field(None, ge=0.0, le=2.0)
+    tool: Literal["python"] | None = Field(
+        None, description="python: the reply's program is run by the calculator"
+    )
 
 
 def cli(help_text: str, **extra: Any) -> Any:

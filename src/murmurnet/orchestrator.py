@@ -15,6 +15,7 @@ from typing import Any
 
 from murmurnet import agreement
 from murmurnet.blackboard import InMemoryBlackboard, render
+from murmurnet.calculator import CalculatorError, program_in, run_program
 from murmurnet.config import RunConfig
 from murmurnet.errors import InputError
 from murmurnet.memory import Turn
@@ -38,6 +39,9 @@ TokenSink = Callable[[str], None]
 _TASK_RESERVE = 200  # tokens kept free for the stage task text after the notes
 _HISTORY_TURNS = 4
 _APPROVAL_TOKENS = 40
+SHORT_ANSWER_KINDS = frozenset({"calculation", "exact"})
+"""Question types with one checkable answer: once a majority of agents gives the same
+answer, further rounds only cost time, and a summary helps only a round that follows it."""
 
 
 @dataclass
@@ -104,10 +108,14 @@ class Orchestrator:
         if cfg.strategy == "self-consistency":
             return self._self_consistency(run, internal)
         answers: list[str] = []
+        short = question.kind in SHORT_ANSWER_KINDS
         for round_number in range(1, cfg.iterations + 1):
             answers = self._round(run, internal, round_number)
-            if summary is not None:
+            last = round_number == cfg.iterations or (short and _majority(answers))
+            if summary is not None and not (short and last):
                 self._summarise(run, summary, round_number)
+            if last:
+                break
         if cfg.consensus != "none" and (committed := self._agree(run, internal, answers)):
             return self._finish(run, _with_sources(run, committed.strip(), on_answer_token))
         return self._output(run, output, on_answer_token)
@@ -145,16 +153,17 @@ class Orchestrator:
             for index, role in enumerate(run.roles)
         ]
         replies = self._generate(run, backend, requests, stage)
+        answers = []
         for index, (role, reply) in enumerate(zip(run.roles, replies, strict=True)):
+            text = reply.text.strip()
+            if role.spec.tool == "python":
+                text = _with_program_output(run.texts, text)
             run.board.write(
-                EntryKind.CONTRIBUTION,
-                reply.text.strip(),
-                round=round_number,
-                agent=index + 1,
-                role=role.name,
+                EntryKind.CONTRIBUTION, text, round=round_number, agent=index + 1, role=role.name
             )
             run.timings.append(_timing(stage, reply, index + 1, role.name))
-        return [reply.text for reply in replies]
+            answers.append(text)
+        return answers
 
     def _summarise(self, run: _Run, backend: Backend, round_number: int) -> None:
         cfg = self.config
@@ -340,6 +349,28 @@ class Orchestrator:
                 "time": time.time(),
             }
         )
+
+
+def _with_program_output(texts: StageTexts, reply: str) -> str:
+    """A programmer's reply with what its program printed as the answer line.
+
+    When the program cannot run, the reply says so and carries no answer line, so the
+    vote does not count the program's text as an answer.
+    """
+    code = program_in(reply)
+    if code is None:
+        return reply
+    try:
+        result = run_program(code)
+    except CalculatorError as exc:
+        return f"{reply}\n{texts.tool_failed.format(error=exc)}"
+    return f"{reply}\n{texts.tool_result.format(result=result)}"
+
+
+def _majority(answers: Sequence[str]) -> bool:
+    """More than half of the agents gave the same answer."""
+    result = agreement.vote(answers)
+    return result.committed is not None and result.supporters * 2 > len(answers)
 
 
 def _echo_stops(texts: StageTexts) -> list[str]:

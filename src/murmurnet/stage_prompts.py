@@ -28,6 +28,8 @@ class StageTexts:
     approval_task: str
     cite_task: str
     single_system: str
+    tool_result: str
+    tool_failed: str
     labels: Labels
     language_names: dict[str, str]
 
@@ -45,6 +47,8 @@ def stage_texts(language: Language) -> StageTexts:
         approval_task=raw["approval_task"],
         cite_task=raw["cite_task"],
         single_system=raw["single_system"],
+        tool_result=raw["tool_result"],
+        tool_failed=raw["tool_failed"],
         labels=Labels(
             question=raw["question_heading"],
             history=raw["history_heading"],

@@ -33,6 +33,10 @@ def test_language(text: str, language: str) -> None:
         ("こんにちは、元気ですか？", "conversational"),
         ("What is the boiling point of water?", "informational"),
         ("光合成とは何ですか？", "informational"),
+        ("Tom has 6 bags of 7 apples. How many apples does he have?", "calculation"),
+        ("りんごを3個買うといくらですか？", "calculation"),
+        ("Which is a fruit?\n\nChoices:\n1. apple\n2. desk", "exact"),
+        ("本文：…\n\n質問：…\n\n本文からそのまま抜き出した短い語句で答えてください。", "exact"),
     ],
 )
 def test_question_types(text: str, kind: str) -> None:

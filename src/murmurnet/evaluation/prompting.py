@@ -11,10 +11,10 @@ import re
 
 from murmurnet.evaluation.dataset import EvalRow
 
-# "Answer:", "Final answer:", "**Answer:**", "答え：", "回答:", "解答：" (either colon width).
-_MARKER = re.compile(r"(?:answer|答え|回答|解答)\s*[*_]*\s*[:：]", re.IGNORECASE)
+# "Answer:", "Final answer:", "**Answer:**", "答え：", "答:", "回答:", "解答：" (either width).
+_MARKER = re.compile(r"(?:answer|答え?|回答|解答)\s*[*_]*\s*[:：]", re.IGNORECASE)
 # Decoration models put around the answer on the marker line.
-_WRAPPING = " \t*_`\"'「」『』"
+_WRAPPING = " \t*_`\"'「」『』<>〈〉《》"
 
 _INSTRUCTIONS = {
     ("number", "en"): 'Work it out, then end your reply with a line "Answer: <number>".',
