@@ -161,14 +161,8 @@ class _Interpreter:
         elif isinstance(node, ast.For):
             self.loop_for(node)
         elif isinstance(node, ast.While):
-            while self.expr(node.test):
-                self.tick()
-                try:
-                    self.block(node.body)
-                except _Break:
-                    break
-                except _Continue:
-                    continue
+            while self.expr(node.test) and self.loop_body(node.body):
+                pass
         elif isinstance(node, ast.FunctionDef):
             self.frames[-1].names[node.name] = _Function(node)
         elif isinstance(node, ast.Return):
@@ -197,14 +191,20 @@ class _Interpreter:
         if not isinstance(iterable, range | list | tuple | str):
             raise CalculatorError("for loops may only go over ranges, lists or strings")
         for item in iterable:
-            self.tick()
             self.assign(node.target, item)
-            try:
-                self.block(node.body)
-            except _Break:
+            if not self.loop_body(node.body):
                 break
-            except _Continue:
-                continue
+
+    def loop_body(self, body: list[ast.stmt]) -> bool:
+        """One pass of a loop's body; False when it breaks out of the loop."""
+        self.tick()
+        try:
+            self.block(body)
+        except _Break:
+            return False
+        except _Continue:
+            pass
+        return True
 
     def assign(self, target: ast.expr, value: Any) -> None:
         if isinstance(target, ast.Name):

@@ -202,22 +202,20 @@ def test_unwritable_log_is_a_config_error(tmp_path: Path) -> None:
 CALCULATION = "Tom has 6 bags of 7 apples. How many apples does he have?"
 
 
-def scripted_team(replies: dict[str, str]):  # type: ignore[no-untyped-def]
-    """A backend whose agents answer from `replies` by tag; every other call says 'done'."""
-    return ScriptedBackend(lambda request: replies.get(request.tag or "", "done"))
+def ask_team(replies: dict[str, str], config: RunConfig):  # type: ignore[no-untyped-def]
+    """Ask CALCULATION of agents that answer from `replies` by tag; other calls say 'done'."""
+    fake = ScriptedBackend(lambda request: replies.get(request.tag or "", "done"))
+    with MurmurNet(config, backends={"default": fake}) as net:
+        return net.ask(CALCULATION), fake
 
 
 def test_programmer_answer_is_what_its_program_prints() -> None:
-    fake = scripted_team(
-        {
-            "round 1/agent 1": "6 * 7 = 41\nAnswer: 41",
-            "round 1/agent 2": "```python\nbags = 6\nper_bag = 7\nprint(bags * per_bag)\n```",
-            "round 1/agent 3": "6 * 7 = 42\nAnswer: 42",
-        }
-    )
-    config = RunConfig(agents=3, iterations=2, consensus="vote")
-    with MurmurNet(config, backends={"default": fake}) as net:
-        answer = net.ask(CALCULATION)
+    replies = {
+        "round 1/agent 1": "6 * 7 = 41\nAnswer: 41",
+        "round 1/agent 2": "```python\nbags = 6\nper_bag = 7\nprint(bags * per_bag)\n```",
+        "round 1/agent 3": "6 * 7 = 42\nAnswer: 42",
+    }
+    answer, fake = ask_team(replies, RunConfig(agents=3, iterations=2, consensus="vote"))
     assert answer.question_type == "calculation"
     programmer = answer.contributions()[1]
     assert programmer.role == "programmer"
@@ -228,28 +226,17 @@ def test_programmer_answer_is_what_its_program_prints() -> None:
 
 
 def test_a_program_that_fails_gives_no_answer_line() -> None:
-    fake = scripted_team({"round 1/agent 2": "```python\nimport os\nprint(os.getcwd())\n```"})
-    with MurmurNet(RunConfig(agents=3), backends={"default": fake}) as net:
-        answer = net.ask(CALCULATION)
+    replies = {"round 1/agent 2": "```python\nimport os\nprint(os.getcwd())\n```"}
+    answer, _ = ask_team(replies, RunConfig(agents=3))
     programmer = answer.contributions()[1].text
     assert "could not be run: only `import math` is allowed" in programmer
     assert "Answer:" not in programmer
 
 
 def test_short_answer_questions_go_on_until_a_majority_agrees() -> None:
-    fake = scripted_team(
-        {
-            "round 1/agent 1": "Answer: 41",
-            "round 1/agent 2": "Answer: 42",
-            "round 1/agent 3": "Answer: 43",
-            "round 2/agent 1": "Answer: 42",
-            "round 2/agent 2": "Answer: 42",
-            "round 2/agent 3": "Answer: 43",
-        }
-    )
-    config = RunConfig(agents=3, iterations=3, consensus="vote")
-    with MurmurNet(config, backends={"default": fake}) as net:
-        answer = net.ask(CALCULATION)
+    replies = {f"round 1/agent {i}": f"Answer: {40 + i}" for i in (1, 2, 3)}
+    replies |= {"round 2/agent 1": "Answer: 42", "round 2/agent 2": "Answer: 42"}
+    answer, fake = ask_team(replies, RunConfig(agents=3, iterations=3, consensus="vote"))
     # round 1 disagrees → summary → round 2 agrees → stop, without a summary after it
     assert [len(batch) for batch in fake.batches] == [3, 1, 3]
     assert [s.round for s in answer.summaries()] == [1]
