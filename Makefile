@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 QUESTION ?= 水の化学式は何ですか？水の性質を一つ教えてください。
 
-.PHONY: setup setup-test demo test lint bench bench-engine llama-tools clean
+.PHONY: setup setup-test demo test lint bench bench-engine eval llama-tools clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,15 @@ bench: setup
 
 bench-engine: setup
 	$(BIN)/python benchmarks/bench_engine.py
+
+# Answer quality on the dev slices (about an hour on 2 cores; resumes where it stopped).
+EVAL_DATA ?= ../shared/eval
+EVAL_LIMIT ?= 20
+eval: setup-test
+	$(BIN)/murmurnet models --prepare qwen2.5-0.5b
+	$(BIN)/murmurnet eval $(EVAL_DATA)/gsm8k-dev.jsonl $(EVAL_DATA)/jsquad-dev.jsonl \
+		$(EVAL_DATA)/jcommonsenseqa-dev.jsonl --limit $(EVAL_LIMIT) --config examples/eval-dev.yaml \
+		--out eval-out
 
 # Optional: llama-server and llama-batched-bench from the llama.cpp source vendored in the
 # llama-cpp-python sdist, for the side-by-side engine benchmark (~10 min on 2 cores).

@@ -124,6 +124,7 @@ def test_choice_english_words_stand_alone() -> None:
         ("答え：ｸﾞｰﾃﾝﾍﾞﾙｸ", True, 1.0),  # half-width katakana (NFKC)
         ("答え:<グーテンベルク>", True, 1.0),  # the format's placeholder brackets copied
         ("答：グーテンベルク", True, 1.0),  # the short marker
+        ("答案：グーテンベルク", True, 1.0),  # Qwen's Chinese marker
         ("答え：グーテンベルクです", False, 2 * 7 / (7 + 9)),  # partial credit in F1
         ("答え：活版印刷", False, 0.0),
     ],

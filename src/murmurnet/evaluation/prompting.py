@@ -11,8 +11,8 @@ import re
 
 from murmurnet.evaluation.dataset import EvalRow
 
-# "Answer:", "Final answer:", "**Answer:**", "答え：", "答:", "回答:", "解答：" (either width).
-_MARKER = re.compile(r"(?:answer|答え?|回答|解答)\s*[*_]*\s*[:：]", re.IGNORECASE)
+# "Answer:", "**Answer:**", "答え：", "答:", "答案：", "回答:", "解答：" (either colon width).
+_MARKER = re.compile(r"(?:answer|答え?|答案|回答|解答)\s*[*_]*\s*[:：]", re.IGNORECASE)
 # Decoration models put around the answer on the marker line.
 _WRAPPING = " \t*_`\"'「」『』<>〈〉《》"
 
