@@ -50,29 +50,13 @@ def _bigrams(text: str) -> set[str]:
     return {text[i : i + 2] for i in range(max(1, len(text) - 1))}
 
 
-def _similarity(a: str, b: str) -> float:
-    """1 for equal keys, 0 for different numbers, else the Jaccard overlap of bigrams."""
-    if a == b:
-        return 1.0
-    if not a or not b or a.lstrip("-").replace(".", "").isdigit():
-        return 0.0
-    x, y = _bigrams(a), _bigrams(b)
-    return len(x & y) / len(x | y)
-
-
 def _similar(a: str, b: str) -> bool:
-    return _similarity(a, b) >= _SIMILAR
-
-
-def _medoid(answers: Sequence[str], group: list[int]) -> int:
-    """The member closest to all others: the wording the cluster agrees on most.
-
-    Free-text and span answers in one cluster differ in how much they add around the
-    shared core ("平均応力テンソル" / "平均応力テンソルと呼ばれる"); the medoid is that core
-    more often than whichever agent happened to speak first.
-    """
-    keys = {i: answer_key(answers[i]) for i in group}
-    return max(group, key=lambda i: sum(_similarity(keys[i], keys[j]) for j in group))
+    if a == b:
+        return True
+    if not a or not b or a.lstrip("-").replace(".", "").isdigit():
+        return False
+    x, y = _bigrams(a), _bigrams(b)
+    return len(x & y) / len(x | y) >= _SIMILAR
 
 
 def clusters(answers: Sequence[str]) -> list[list[int]]:
@@ -98,7 +82,7 @@ def vote(answers: Sequence[str]) -> Agreement:
     if not groups or (len(groups) > 1 and len(groups[0]) == len(groups[1])):
         return Agreement(Protocol.VOTE, None, 0, 1, [*log, "tie: the output agent decides"])
     winner = groups[0]
-    return Agreement(Protocol.VOTE, answers[_medoid(answers, winner)], len(winner), 1, log)
+    return Agreement(Protocol.VOTE, answers[winner[0]], len(winner), 1, log)
 
 
 Approve = Callable[[int, str], list[bool]]

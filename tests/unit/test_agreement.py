@@ -133,15 +133,3 @@ def test_self_consistency_votes_within_the_murmur_budget() -> None:
     assert answer_key(answer.text) == "4" and answer.strategy == "self-consistency"
     assert samples * config.output_tokens <= murmur_token_budget(config) + config.output_tokens
     assert len({r.seed for r in fake.requests}) == samples
-
-
-def test_vote_commits_the_wording_the_cluster_shares_most() -> None:
-    answers = [
-        "答え：平均応力テンソルです",
-        "答え：平均応力テンソル",
-        "答え：平均応力テンソルだ",
-        "答え：主応力",
-    ]
-    result = vote(answers)
-    assert result.supporters == 3
-    assert result.committed == "答え：平均応力テンソル"
