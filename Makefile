@@ -42,9 +42,9 @@ bench: setup
 bench-engine: setup
 	$(BIN)/python benchmarks/bench_engine.py
 
-# Answer quality on the dev slices (about an hour on 2 cores; resumes where it stopped).
+# Answer quality on the dev slices (about 75 min on 2 cores; resumes where it stopped).
 EVAL_DATA ?= ../shared/eval
-EVAL_LIMIT ?= 20
+EVAL_LIMIT ?= 30
 eval: setup-test
 	$(BIN)/murmurnet models --prepare qwen2.5-0.5b
 	$(BIN)/murmurnet eval $(EVAL_DATA)/gsm8k-dev.jsonl $(EVAL_DATA)/jsquad-dev.jsonl \
