@@ -16,7 +16,7 @@ import math
 import operator
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 _MAX_STEPS = 20_000
@@ -116,11 +116,6 @@ _MATH: dict[str, Any] = {
 _BUILTINS["math"] = _MATH  # `math.ceil` works with or without `import math`
 
 
-@dataclass
-class _Frame:
-    names: dict[str, Any] = field(default_factory=dict)
-
-
 @dataclass(frozen=True)
 class _Function:
     definition: ast.FunctionDef
@@ -130,7 +125,7 @@ class _Interpreter:
     def __init__(self) -> None:
         self.steps = 0
         self.printed: list[str] = []
-        self.frames = [_Frame(dict(_BUILTINS))]
+        self.frames: list[dict[str, Any]] = [dict(_BUILTINS)]
 
     def tick(self) -> None:
         self.steps += 1
@@ -164,7 +159,7 @@ class _Interpreter:
             while self.expr(node.test) and self.loop_body(node.body):
                 pass
         elif isinstance(node, ast.FunctionDef):
-            self.frames[-1].names[node.name] = _Function(node)
+            self.frames[-1][node.name] = _Function(node)
         elif isinstance(node, ast.Return):
             raise _Return(None if node.value is None else self.expr(node.value))
         elif isinstance(node, ast.Break):
@@ -175,14 +170,14 @@ class _Interpreter:
             if any(alias.name != "math" for alias in node.names):
                 raise CalculatorError("only `import math` is allowed")
             for alias in node.names:
-                self.frames[-1].names[alias.asname or "math"] = _MATH
+                self.frames[-1][alias.asname or "math"] = _MATH
         elif isinstance(node, ast.ImportFrom):
             if node.module != "math":
                 raise CalculatorError("only `import math` is allowed")
             for alias in node.names:
                 if alias.name not in _MATH:
                     raise CalculatorError(f"math.{alias.name} is not available")
-                self.frames[-1].names[alias.asname or alias.name] = _MATH[alias.name]
+                self.frames[-1][alias.asname or alias.name] = _MATH[alias.name]
         elif not isinstance(node, ast.Pass):
             raise CalculatorError(f"{type(node).__name__} is not allowed")
 
@@ -208,7 +203,7 @@ class _Interpreter:
 
     def assign(self, target: ast.expr, value: Any) -> None:
         if isinstance(target, ast.Name):
-            self.frames[-1].names[target.id] = value
+            self.frames[-1][target.id] = value
         elif isinstance(target, ast.Tuple | ast.List):
             items = list(value)
             if len(items) != len(target.elts):
@@ -241,8 +236,8 @@ class _Interpreter:
             return node.value
         if isinstance(node, ast.Name):
             for frame in reversed(self.frames):
-                if node.id in frame.names:
-                    return frame.names[node.id]
+                if node.id in frame:
+                    return frame[node.id]
             raise CalculatorError(f"name {node.id!r} is not defined")
         if isinstance(node, ast.BinOp):
             return self.binary(node.op, self.expr(node.left), self.expr(node.right))
@@ -317,7 +312,7 @@ class _Interpreter:
         params = [arg.arg for arg in definition.args.args]
         if len(params) != len(args) or len(self.frames) > 20:
             raise CalculatorError(f"bad call of {definition.name}")
-        self.frames.append(_Frame(dict(zip(params, args, strict=True))))
+        self.frames.append(dict(zip(params, args, strict=True)))
         try:
             self.block(definition.body)
         except _Return as returned:
