@@ -50,6 +50,16 @@ def test_english_three_agents_two_rounds(qwen: Backend) -> None:
     assert all(t.cached_tokens > 0 for t in round_two)
 
 
+def test_programmer_agent_runs_its_program(qwen: Backend) -> None:
+    question = "A shop has 6 boxes with 7 apples in each box. How many apples are there in total?"
+    answer = ask({"default": qwen}, question, agents=3, internal_tokens=200, consensus="vote")
+    assert answer.question_type == "calculation"
+    programmer = next(c for c in answer.contributions() if c.role == "programmer")
+    assert "```" in programmer.text  # the coder model answers with a program …
+    assert "Program output: 42" in programmer.text  # … which the calculator ran
+    assert "42" in answer.text
+
+
 def test_gemma_summarises_for_qwen_agents(qwen: Backend, gemma: Backend) -> None:
     answer = ask(
         {"default": qwen, "gemma": gemma},
