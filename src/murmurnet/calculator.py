@@ -301,7 +301,7 @@ class _Interpreter:
         function = self.expr(node.func)
         if isinstance(function, _Function):
             return self.invoke(function.definition, args)
-        if not callable(function) or function is print:
+        if not callable(function):
             raise CalculatorError("not a function")
         try:
             return function(*args)
