@@ -29,8 +29,8 @@ from murmurnet.bench import agent_requests as make_requests
 from murmurnet.bench import forget_cache, shared_document
 from murmurnet.config import default_cache_folder
 from murmurnet.models.builtin import BUNDLED, ensure_assembled
-from murmurnet.models.llama_cpp import LlamaCppBackend
-from murmurnet.models.llama_engine import LlamaEngine
+from murmurnet.models.llama.backend import LlamaCppBackend
+from murmurnet.models.llama.engine import LlamaEngine
 from murmurnet.types import GenerationRequest
 
 TOOLS = Path("build/llama.cpp/bin")

@@ -1,3 +1,3 @@
-from murmurnet.cli import main
+from murmurnet.cli.main import main
 
 raise SystemExit(main())

@@ -13,7 +13,7 @@ from murmurnet.errors import ConfigError
 from murmurnet.memory import Conversation
 from murmurnet.models.base import Backend
 from murmurnet.models.registry import ModelPool
-from murmurnet.orchestrator import Orchestrator
+from murmurnet.murmur.pipeline import Orchestrator
 from murmurnet.types import Answer
 
 

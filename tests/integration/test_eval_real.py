@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from murmurnet.cli import main
+from murmurnet.cli.main import main
 from murmurnet.config import default_cache_folder
 
 pytestmark = pytest.mark.integration

@@ -8,8 +8,8 @@ import pytest
 
 from murmurnet.bench import agent_requests, forget_cache, shared_document
 from murmurnet.models.base import Backend
-from murmurnet.models.llama_cpp import LlamaCppBackend
-from murmurnet.models.llama_engine import common_prefix
+from murmurnet.models.llama.backend import LlamaCppBackend
+from murmurnet.models.llama.engine import common_prefix
 from murmurnet.question import detect_language
 from murmurnet.types import GenerationRequest, Message
 

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from murmurnet.blackboard import InMemoryBlackboard, render
-from murmurnet.models.scripted import rough_token_count
-from murmurnet.stage_prompts import stage_texts
+from murmurnet.models.base import rough_token_count
+from murmurnet.murmur.prompts import stage_texts
 from murmurnet.types import BlackboardEntry, EntryKind
 
 LABELS = stage_texts("en").labels

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from murmurnet.calculator import CalculatorError, program_in, run_program
+from murmurnet.tools.calculator import CalculatorError, program_in, run_program
 
 
 @pytest.mark.parametrize(

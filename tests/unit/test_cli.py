@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from murmurnet import GenerationRequest, ScriptedBackend, register_backend
-from murmurnet.cli import main
+from murmurnet.cli.main import main
 from murmurnet.models import builtin
 
 REPLIES = ["agent one says 4", "agent two says 4", "both say 4", "The answer is 4."]

@@ -93,25 +93,13 @@ def test_original_sections_are_accepted_and_checked(tmp_path: Path) -> None:
         load_config({}, bad)
 
 
-def test_model_names_resolve(tmp_path: Path) -> None:
-    config = RunConfig(models={"mine": {"type": "openai", "url": "http://127.0.0.1:1/v1"}})
-    assert config.resolve_model("mine").type == "openai"
-    assert config.resolve_model("gemma-3-270m").template == "completion"
-    assert config.resolve_model("default").bundled == "qwen2.5-0.5b"
-    assert RunConfig(model_path=Path("m.gguf")).resolve_model("default").path == Path("m.gguf")
-    hf = RunConfig(model_type="huggingface", model_name="org/tiny").resolve_model("default")
-    assert (hf.type, hf.hf_name) == ("transformers", "org/tiny")
-    with pytest.raises(Exception, match="unknown model 'nope'"):
-        config.resolve_model("nope")
-
-
 def test_stage_models_fall_back_to_the_internal_model() -> None:
     config = RunConfig(internal_model="a", summary_model="b")
     assert (config.model_for("summary"), config.model_for("output")) == ("b", "a")
 
 
 def test_shipped_examples_load() -> None:
-    from murmurnet.roles import assign_roles, available_roles
+    from murmurnet.roles.assignment import assign_roles, available_roles
 
     root = Path(__file__).resolve().parents[2]
     config = load_config({}, root / "examples" / "mixed-models.yaml")

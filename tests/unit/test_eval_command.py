@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from murmurnet.cli import main
+from murmurnet.cli.main import main
 
 
 def test_eval_command_writes_a_report_and_resumes(

@@ -6,9 +6,10 @@ from typing import Any
 
 import pytest
 
+from murmurnet.answers import extract_final
 from murmurnet.errors import InputError
 from murmurnet.evaluation.dataset import load_rows
-from murmurnet.evaluation.prompting import extract_final, task_text
+from murmurnet.evaluation.prompting import task_text
 
 NUMBER = {
     "question": "Penny has $20 and spends $15. How much is left?",

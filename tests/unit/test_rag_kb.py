@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from murmurnet.cli.rag import add_parsers
 from murmurnet.errors import ConfigError, InputError
 from murmurnet.rag import KnowledgeBase, list_kbs, remove_kb
-from murmurnet.rag.commands import add_parsers
 from murmurnet.rag.embeddings import HashEmbedder
 
 DOCS = {

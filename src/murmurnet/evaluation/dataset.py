@@ -14,8 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from murmurnet.answers import fold, last_number, strip_spaces_and_punctuation
 from murmurnet.errors import InputError
-from murmurnet.evaluation.text import fold, last_number, strip_spaces_and_punctuation
 from murmurnet.question import detect_language
 
 Kind = Literal["number", "choice", "span"]

@@ -7,14 +7,7 @@ a fixed marker lets the scorer and self-consistency voting find the answer relia
 
 from __future__ import annotations
 
-import re
-
 from murmurnet.evaluation.dataset import EvalRow
-
-# "Answer:", "**Answer:**", "答え：", "答:", "答案：", "回答:", "解答：" (either colon width).
-_MARKER = re.compile(r"(?:answer|答え?|答案|回答|解答)\s*[*_]*\s*[:：]", re.IGNORECASE)
-# Decoration models put around the answer on the marker line.
-_WRAPPING = " \t*_`\"'「」『』<>〈〉《》"
 
 _INSTRUCTIONS = {
     ("number", "en"): 'Work it out, then end your reply with a line "Answer: <number>".',
@@ -59,22 +52,3 @@ def task_text(row: EvalRow) -> str:
         parts += [f"{labels['question']}{' ' if row.lang == 'en' else ''}{question}", instruction]
         return "\n\n".join(parts)
     return f"{question}\n\n{instruction}"
-
-
-def extract_final(reply: str, row: EvalRow | None = None) -> str:
-    """The final answer part of a reply: what follows the last answer marker, else all of it.
-
-    Only the rest of the marker's line is taken (or the next non-empty line when the marker
-    ends its line), so that an explanation after "Answer: 42" cannot add numbers or choices.
-    `row` is accepted so callers can pass it uniformly; the markers of both languages are
-    recognised for every row, because models often answer in the other language.
-    """
-    markers = list(_MARKER.finditer(reply))
-    if not markers:
-        return reply.strip()
-    rest = reply[markers[-1].end() :]
-    for line in rest.splitlines():
-        cleaned = line.strip().strip(_WRAPPING)
-        if cleaned:
-            return cleaned
-    return ""

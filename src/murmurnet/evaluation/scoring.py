@@ -14,9 +14,8 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict
 
+from murmurnet.answers import extract_final, fold, last_number, strip_spaces_and_punctuation
 from murmurnet.evaluation.dataset import EvalRow, Kind
-from murmurnet.evaluation.prompting import extract_final
-from murmurnet.evaluation.text import fold, last_number, strip_spaces_and_punctuation
 
 # A reply that is only an index: "3", "(3)", "3.", "No. 3", "option 3", "3番", "選択肢3", "3番目".
 _INDEX_ONLY = re.compile(

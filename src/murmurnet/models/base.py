@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
 from murmurnet.types import Completion, GenerationRequest
+
+_TOKEN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]|\w+|[^\w\s]")
+
+
+def rough_token_count(text: str) -> int:
+    """A model-free token estimate (words, punctuation, each CJK character), for backends
+    that cannot tokenize locally."""
+    return len(_TOKEN.findall(text))
+
 
 TokenCallback = Callable[[int, str], None]
 """Streaming hook: called with (index of the request in the batch, new text)."""

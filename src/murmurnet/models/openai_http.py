@@ -22,9 +22,8 @@ import httpx
 
 from murmurnet.config import ModelSpec
 from murmurnet.errors import BackendUnavailableError, ConfigError
-from murmurnet.models.base import TokenCallback
+from murmurnet.models.base import TokenCallback, rough_token_count
 from murmurnet.models.registry import LoadOptions
-from murmurnet.models.scripted import rough_token_count
 from murmurnet.types import Completion, GenerationRequest
 
 _BACKOFF_BASE = 0.25

@@ -1,20 +1,23 @@
-"""Backends register here by type name; the core asks the registry and never imports them.
+"""Backends register by type name through the `murmurnet.backends` entry point group; the
+core asks the registry and never imports one.
 
-Built-in backends are listed as import paths so that a missing optional dependency
-(torch, say) only matters when that backend is actually chosen.
+The project's own backends are entry points of its own distribution, exactly like a
+third-party plugin's, and load only when chosen, so a missing optional dependency (torch,
+say) matters only to the user who picks that backend.
 """
 
 from __future__ import annotations
 
-import importlib
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 
-from murmurnet.config import ModelSpec, RunConfig
+from murmurnet.config import ModelSpec, RunConfig, backend_type
 from murmurnet.errors import MissingDependencyError, ModelNotFoundError
 from murmurnet.models.base import Backend
+from murmurnet.models.resolve import resolve_model
 
 
 @dataclass(frozen=True)
@@ -29,50 +32,41 @@ class LoadOptions:
 
 
 BackendFactory = Callable[[ModelSpec, LoadOptions], Backend]
-
-_BUILTIN: dict[str, str] = {
-    "llama_cpp": "murmurnet.models.llama_cpp:create",
-    "transformers": "murmurnet.models.transformers:create",
-    "openai": "murmurnet.models.openai_http:create",
-    "scripted": "murmurnet.models.scripted:create",
-}
-_ALIASES = {
-    "llama": "llama_cpp",
-    "gguf": "llama_cpp",
-    "huggingface": "transformers",
-    "hf": "transformers",
-}
+ENTRY_POINT_GROUP = "murmurnet.backends"
 _EXTRAS = {"llama_cpp": "llama-cpp-python==0.3.36", "transformers": "'murmurnet[hf]'"}
 _REGISTERED: dict[str, BackendFactory] = {}
 
 
 def register_backend(type_name: str, factory: BackendFactory) -> None:
-    """Make a backend available under `type:` in model specs (plugins call this)."""
-    _REGISTERED[type_name] = factory
+    """Make a backend available under `type:` at run time (tests, notebooks)."""
+    _REGISTERED[backend_type(type_name)] = factory
+
+
+def _entry_points() -> dict[str, EntryPoint]:
+    return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
 
 
 def backend_types() -> list[str]:
-    return sorted({*_BUILTIN, *_REGISTERED})
+    return sorted({*_entry_points(), *_REGISTERED})
 
 
 def _factory(type_name: str) -> BackendFactory:
-    name = _ALIASES.get(type_name, type_name)
+    name = backend_type(type_name)
     if name in _REGISTERED:
         return _REGISTERED[name]
-    if name not in _BUILTIN:
+    found = _entry_points().get(name)
+    if found is None:
         raise ModelNotFoundError(
             f"unknown backend type {type_name!r}",
             hint=f"choose one of {', '.join(backend_types())}",
         )
-    module_name, attribute = _BUILTIN[name].split(":")
     try:
-        module = importlib.import_module(module_name)
+        factory: BackendFactory = found.load()
     except ImportError as exc:
         raise MissingDependencyError(
             f"the {name} backend needs the package {exc.name!r}, which is not installed",
             hint=f"pip install {_EXTRAS.get(name, 'murmurnet')}",
         ) from None
-    factory: BackendFactory = getattr(module, attribute)
     _REGISTERED[name] = factory
     return factory
 
@@ -99,7 +93,7 @@ class ModelPool:
     def get(self, name: str) -> Backend:
         if name in self._named:
             return self._named[name]
-        spec = self._config.resolve_model(name)
+        spec = resolve_model(self._config, name)
         key = spec.identity()
         with self._lock:
             if key not in self._loaded:

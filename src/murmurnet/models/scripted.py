@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
 
 from murmurnet.errors import ScriptExhaustedError
-from murmurnet.models.base import TokenCallback
+from murmurnet.models.base import TokenCallback, rough_token_count
 from murmurnet.types import Completion, GenerationRequest
 
 Responder = Callable[[GenerationRequest], str]
-_TOKEN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]|\w+|[^\w\s]")
-
-
-def rough_token_count(text: str) -> int:
-    """A model-free token estimate: words, punctuation and each CJK character count one."""
-    return len(_TOKEN.findall(text))
 
 
 class ScriptedBackend:

@@ -208,7 +208,7 @@ class GgufEmbedder:
         self._memory = llama_cpp.llama_get_memory(self._ctx)
 
     def _tokens(self, text: str, add_special: bool = True) -> list[int]:
-        from murmurnet.models.llama_engine import tokenize
+        from murmurnet.models.llama.tokens import tokenize
 
         return tokenize(self._vocab, text, add_special, parse_special=False)
 

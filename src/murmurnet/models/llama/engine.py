@@ -21,12 +21,12 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import llama_cpp
 
 from murmurnet.errors import ContextOverflowError, ModelFileError, MurmurError
-from murmurnet.models.llama_job import Job, JobGroup, PieceCallback, make_sampler
+from murmurnet.models.llama.job import Job, JobGroup, PieceCallback, make_sampler
+from murmurnet.models.llama.tokens import tokenize
 from murmurnet.types import Completion, GenerationRequest
 
 _GGML_LOG_ERROR = 4
@@ -51,20 +51,6 @@ class EngineStats:
     prompt_tokens_reused: int = 0
     tokens_generated: int = 0
     max_active_sequences: int = 0
-
-
-def tokenize(vocab: Any, text: str, add_special: bool, parse_special: bool) -> list[int]:
-    """Text → tokens with llama.cpp, growing the buffer when the first guess is too small."""
-    data = text.encode("utf-8")
-    room = len(data) + 16
-    while True:
-        buffer = (llama_cpp.llama_token * room)()
-        n = llama_cpp.llama_tokenize(
-            vocab, data, len(data), buffer, room, add_special, parse_special
-        )
-        if n >= 0:
-            return list(buffer[:n])
-        room = -n
 
 
 def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:

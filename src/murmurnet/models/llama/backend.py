@@ -12,8 +12,8 @@ from murmurnet.config import ModelSpec
 from murmurnet.errors import ModelFileError
 from murmurnet.models.base import TokenCallback
 from murmurnet.models.builtin import BUNDLED, ensure_assembled, verify_file
-from murmurnet.models.llama_engine import LlamaEngine
-from murmurnet.models.llama_job import PieceCallback
+from murmurnet.models.llama.engine import LlamaEngine
+from murmurnet.models.llama.job import PieceCallback
 from murmurnet.models.registry import LoadOptions
 from murmurnet.types import Completion, GenerationRequest, Message
 

@@ -27,12 +27,12 @@ class Role:
 
 
 def _package_yaml(name: str) -> Any:
-    return yaml.safe_load(files("murmurnet.prompts").joinpath(name).read_text(encoding="utf-8"))
+    return yaml.safe_load(files("murmurnet.roles").joinpath(name).read_text(encoding="utf-8"))
 
 
 @cache
 def builtin_roles(language: Language) -> dict[str, RoleSpec]:
-    return {k: RoleSpec(**v) for k, v in _package_yaml(f"roles.{language}.yaml").items()}
+    return {k: RoleSpec(**v) for k, v in _package_yaml(f"{language}.yaml").items()}
 
 
 @cache

@@ -1,8 +1,8 @@
-"""Text normalisation shared by the loader and the scorer.
+"""Finding and normalising a reply's final answer: used by agreement and evaluation alike.
 
-Both sides of every comparison (gold answer and model reply) go through the same functions,
-so that full-width digits, thousands separators and Japanese punctuation never decide
-whether an answer counts as right.
+Both sides of every comparison (two agents' answers, or a gold answer and a reply) go
+through the same functions, so that full-width digits, thousands separators and Japanese
+punctuation never decide whether two answers are the same.
 """
 
 from __future__ import annotations
@@ -11,6 +11,10 @@ import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
 
+# "Answer:", "**Answer:**", "答え：", "答:", "答案：", "回答:", "解答：" (either colon width).
+_MARKER = re.compile(r"(?:answer|答え?|答案|回答|解答)\s*[*_]*\s*[:：]", re.IGNORECASE)
+# Decoration models put around the answer on the marker line.
+_WRAPPING = " \t*_`\"'「」『』<>〈〉《》"
 _SPACES = re.compile(r"\s+")
 # A minus sign only when it does not follow a digit, so that "3-5" is not read as "3" and "-5".
 # Thousands groups must be exactly three digits, so that "1,2" (a list) stays two numbers.
@@ -65,3 +69,22 @@ def last_number(text: str) -> str | None:
     """The canonical spelling of the last number in the text; None when there is none."""
     found = numbers_in(text)
     return canonical_number(found[-1]) if found else None
+
+
+def extract_final(reply: str) -> str:
+    """The final answer part of a reply: what follows the last answer marker, else all of it.
+
+    Only the rest of the marker's line is taken (or the next non-empty line when the marker
+    ends its line), so that an explanation after "Answer: 42" cannot add numbers or choices.
+    The markers of both languages are recognised for every reply, because small models
+    often answer in the other language.
+    """
+    markers = list(_MARKER.finditer(reply))
+    if not markers:
+        return reply.strip()
+    rest = reply[markers[-1].end() :]
+    for line in rest.splitlines():
+        cleaned = line.strip().strip(_WRAPPING)
+        if cleaned:
+            return cleaned
+    return ""

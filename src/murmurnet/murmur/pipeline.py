@@ -13,17 +13,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from murmurnet import agreement
 from murmurnet.blackboard import InMemoryBlackboard, render
-from murmurnet.calculator import CalculatorError, program_in, run_program
 from murmurnet.config import RunConfig
 from murmurnet.errors import InputError
 from murmurnet.memory import Turn
 from murmurnet.models.base import Backend
 from murmurnet.models.registry import ModelPool
-from murmurnet.question import Language, Question, read_question
-from murmurnet.roles import Role, assign_roles
-from murmurnet.stage_prompts import (
+from murmurnet.murmur import agreement
+from murmurnet.murmur.prompts import (
     StageTexts,
     agent_messages,
     approval_messages,
@@ -32,6 +29,9 @@ from murmurnet.stage_prompts import (
     stage_texts,
     summary_messages,
 )
+from murmurnet.question import Language, Question, read_question
+from murmurnet.roles.assignment import Role, assign_roles
+from murmurnet.tools.calculator import CalculatorError, program_in, run_program
 from murmurnet.types import Answer, Completion, EntryKind, GenerationRequest, StageTiming
 
 EventSink = Callable[[dict[str, Any]], None]

@@ -1,22 +1,19 @@
 """One pydantic-settings model feeds the CLI flags, `MURMURNET_*` env vars and the YAML file.
 
-Precedence is flags > environment > file > defaults. Every error names the key and where
-the value came from, because a user fixing a config needs to know which file to open.
+This package is a leaf: it names backends by type only and never imports one, so reading a
+configuration never loads torch or llama.cpp.
 """
 
 from __future__ import annotations
 
 import os
-from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from pydantic.fields import FieldInfo
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from murmurnet.errors import ConfigError
+from murmurnet.config.sources import FILE_DATA, FileSource
 
 DEFAULT_MODEL = "qwen2.5-0.5b"
 ENV_PREFIX = "MURMURNET_"
@@ -53,6 +50,11 @@ class ModelSpec(BaseModel):
     timeout: float = Field(60.0, gt=0, description="Seconds to wait for a server (openai).")
     retries: int = Field(2, ge=0, le=10)
     responses: list[str] = Field(default_factory=list, description="Replies (scripted only).")
+
+    @field_validator("type")
+    @classmethod
+    def _known_spelling(cls, value: str) -> str:
+        return backend_type(value)
 
     def identity(self) -> tuple[str, ...]:
         """Two specs with one identity share one loaded instance."""
@@ -168,7 +170,7 @@ class RunConfig(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return init_settings, env_settings, _FileSource(settings_cls, _FILE_DATA.get() or {})
+        return init_settings, env_settings, FileSource(settings_cls, FILE_DATA.get() or {})
 
     def model_for(self, stage: Literal["internal", "summary", "output"]) -> str:
         """The model name a stage uses; summary and output fall back to the internal model."""
@@ -177,52 +179,13 @@ class RunConfig(BaseSettings):
             "summary": self.summary_model,
             "output": self.output_model,
         }[stage]
-        return chosen or self.internal_model or self.model_name or _DEFAULT_ALIAS
-
-    def resolve_model(self, name: str) -> ModelSpec:
-        """Turn a model name from a flag or the file into a spec a backend can load."""
-        if name in self.models:
-            return self.models[name]
-        if name == _DEFAULT_ALIAS:
-            return self._default_spec()
-        from murmurnet.models.builtin import BUNDLED
-
-        if name in BUNDLED:
-            return ModelSpec(bundled=name, template=BUNDLED[name].template)
-        if name.endswith(".gguf") or Path(name).is_file():
-            return ModelSpec(path=Path(name))
-        kind = _normalise_type(self.model_type)
-        if kind == "transformers":
-            return ModelSpec(type=kind, hf_name=name)
-        from murmurnet.errors import ModelNotFoundError
-
-        known = sorted({*self.models, *BUNDLED})
-        raise ModelNotFoundError(
-            f"unknown model {name!r}",
-            hint=f"known models: {', '.join(known)}; or pass a .gguf path",
-        )
-
-    def _default_spec(self) -> ModelSpec:
-        kind = _normalise_type(self.model_type)
-        if self.model_path is not None:
-            return ModelSpec(type=kind or "llama_cpp", path=self.model_path)
-        if kind == "transformers":
-            if not self.model_name:
-                raise ConfigError("--model-type huggingface needs --model-name or --model-path")
-            return ModelSpec(type=kind, hf_name=self.model_name)
-        if kind == "openai":
-            url = os.environ.get("OPENAI_BASE_URL")
-            if not url:
-                raise ConfigError(
-                    "--model-type openai needs a server URL",
-                    hint="define a model with `url:` in the config file or set OPENAI_BASE_URL",
-                )
-            return ModelSpec(type=kind, url=url, api_model=self.model_name)
-        return self.resolve_model(self.model_name or DEFAULT_MODEL)
+        return chosen or self.internal_model or DEFAULT_ALIAS
 
 
-_DEFAULT_ALIAS = "default"
-_TYPE_ALIASES = {
+DEFAULT_ALIAS = "default"
+"""The model name every stage uses unless the configuration names others."""
+
+BACKEND_ALIASES = {
     "llama": "llama_cpp",
     "llama.cpp": "llama_cpp",
     "gguf": "llama_cpp",
@@ -232,119 +195,6 @@ _TYPE_ALIASES = {
 }
 
 
-def _normalise_type(kind: str | None) -> str | None:
-    return _TYPE_ALIASES.get(kind, kind) if kind else None
-
-
-_FILE_DATA: ContextVar[dict[str, Any] | None] = ContextVar("murmurnet_file_data", default=None)
-
-
-class _FileSource(PydanticBaseSettingsSource):
-    """Values from the YAML file, below flags and environment in precedence."""
-
-    def __init__(self, settings_cls: type[BaseSettings], data: dict[str, Any]) -> None:
-        super().__init__(settings_cls)
-        self._data = data
-
-    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
-        return self._data.get(field_name), field_name, False
-
-    def __call__(self) -> dict[str, Any]:
-        return dict(self._data)
-
-
-# Sections of the original project's config.yaml that map onto features of later issues;
-# they are accepted (so an existing file keeps working) and validated for their key values.
-LEGACY_SECTIONS = {
-    "distributed_coordination",
-    "monitoring",
-    "autoscaling",
-    "performance_optimization",
-}
-_LEGACY_CHOICES = {
-    "consensus_algorithm": {"simple_majority", "raft", "pbft"},
-    "compression_algorithm": {"lz4", "zstd"},
-}
-
-
-# The original's agreement names, mapped onto this project's protocols.
-_LEGACY_CONSENSUS = {"simple_majority": "vote", "raft": "leader", "pbft": "bft"}
-
-
-def read_config_file(path: Path) -> dict[str, Any]:
-    """Read and shape-check the YAML file; unknown keys are errors naming key and file."""
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"config file {path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"config file {path} is not valid YAML{where}") from None
-    if raw is None:
-        return {}
-    if not isinstance(raw, dict):
-        raise ConfigError(f"config file {path} must be a mapping of settings")
-    data: dict[str, Any] = {}
-    for key, value in raw.items():
-        name = str(key).replace("-", "_")
-        if name in LEGACY_SECTIONS:
-            _check_legacy(path, name, value)
-            algorithm = value.get("consensus_algorithm")
-            if algorithm is not None:
-                data.setdefault("consensus", _LEGACY_CONSENSUS[algorithm])
-            continue
-        if name not in RunConfig.model_fields:
-            raise ConfigError(
-                f"unknown key {key!r} in config file {path}",
-                hint="see `murmurnet ask --help` or examples/ for valid keys",
-            )
-        data[name] = value
-    return data
-
-
-def _check_legacy(path: Path, section: str, value: Any) -> None:
-    if not isinstance(value, dict):
-        raise ConfigError(f"section {section!r} in config file {path} must be a mapping")
-    for key, choices in _LEGACY_CHOICES.items():
-        if key in value and value[key] not in choices:
-            raise ConfigError(
-                f"invalid {section}.{key} {value[key]!r} in config file {path}",
-                hint=f"choose one of {', '.join(sorted(choices))}",
-            )
-
-
-def load_config(flags: dict[str, Any] | None = None, config_file: Path | None = None) -> RunConfig:
-    """Build the run settings from flags, environment and an optional YAML file."""
-    flags = {k: v for k, v in (flags or {}).items() if v is not None}
-    file_data = read_config_file(config_file) if config_file else {}
-    token = _FILE_DATA.set(file_data)
-    try:
-        return RunConfig(**flags)
-    except ValidationError as exc:
-        raise ConfigError(_describe(exc, flags, file_data, config_file)) from None
-    finally:
-        _FILE_DATA.reset(token)
-
-
-def _describe(
-    exc: ValidationError, flags: dict[str, Any], file_data: dict[str, Any], path: Path | None
-) -> str:
-    error = exc.errors()[0]
-    loc = [str(part) for part in error["loc"]]
-    key = ".".join(loc) if loc else "?"
-    top = loc[0] if loc else ""
-    if top in flags:
-        origin = f"flag --{top.replace('_', '-')}"
-    elif ENV_PREFIX + top.upper() in os.environ:
-        origin = f"environment variable {ENV_PREFIX}{top.upper()}"
-    elif top in file_data:
-        origin = f"config file {path}"
-    else:
-        origin = "settings"
-    message = error["msg"]
-    if error["type"] == "extra_forbidden":
-        return f"unknown key {key!r} in {origin}"
-    return f"invalid value for {key!r} in {origin}: {message}"
+def backend_type(kind: str) -> str:
+    """The registered name of a backend type, from any of its spellings (flag or YAML)."""
+    return BACKEND_ALIASES.get(kind.lower(), kind.lower())

@@ -1,55 +1,16 @@
-"""The shared blackboard: typed, append-only entries with a version counter.
+"""The blackboard as prompt text within a token budget.
 
 Rendering is append-stable — a later version renders as the earlier text plus new lines —
-so a llama.cpp backend can keep the cached prefix between rounds and stages.
+so a llama.cpp backend keeps the cached prefix between rounds and stages.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
 
+from murmurnet.blackboard.base import Blackboard
 from murmurnet.types import BlackboardEntry, EntryKind
-
-WriteListener = Callable[[BlackboardEntry], None]
-
-
-class Blackboard(Protocol):
-    """What agents share. A Redis implementation can follow the same protocol."""
-
-    @property
-    def version(self) -> int: ...
-
-    def write(self, kind: EntryKind, text: str, **meta: Any) -> BlackboardEntry: ...
-
-    def entries(self, kind: EntryKind | None = None) -> list[BlackboardEntry]: ...
-
-
-class InMemoryBlackboard:
-    """A thread-safe list of immutable entries; `listeners` see every write (logs, UIs)."""
-
-    def __init__(self, listeners: list[WriteListener] | None = None) -> None:
-        self._entries: list[BlackboardEntry] = []
-        self._lock = threading.Lock()
-        self.listeners = list(listeners or [])
-
-    @property
-    def version(self) -> int:
-        return len(self._entries)
-
-    def write(self, kind: EntryKind, text: str, **meta: Any) -> BlackboardEntry:
-        with self._lock:
-            entry = BlackboardEntry(version=len(self._entries) + 1, kind=kind, text=text, **meta)
-            self._entries.append(entry)
-        for listener in self.listeners:
-            listener(entry)
-        return entry
-
-    def entries(self, kind: EntryKind | None = None) -> list[BlackboardEntry]:
-        with self._lock:
-            return [e for e in self._entries if kind is None or e.kind is kind]
 
 
 @dataclass(frozen=True)

@@ -15,12 +15,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from murmurnet import eval_command
 from murmurnet.api import MurmurNet
+from murmurnet.cli import evaluate as eval_command
+from murmurnet.cli.rag import add_parsers as add_rag_parsers
 from murmurnet.config import RunConfig, load_config
 from murmurnet.errors import MurmurError
 from murmurnet.memory import Conversation, load_session, save_session, session_path
-from murmurnet.rag.commands import add_parsers as add_rag_parsers
 from murmurnet.types import Answer
 
 if TYPE_CHECKING:

@@ -12,8 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from murmurnet.evaluation.prompting import extract_final
-from murmurnet.evaluation.text import last_number, strip_spaces_and_punctuation
+from murmurnet.answers import extract_final, last_number, strip_spaces_and_punctuation
 
 
 class Protocol(StrEnum):

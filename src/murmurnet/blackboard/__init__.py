@@ -1,0 +1,15 @@
+"""The shared blackboard: its Protocol, the in-memory board and prompt rendering."""
+
+from murmurnet.blackboard.base import Blackboard, BlackboardFactory, WriteListener
+from murmurnet.blackboard.memory import InMemoryBlackboard, in_memory
+from murmurnet.blackboard.render import Labels, render
+
+__all__ = [
+    "Blackboard",
+    "BlackboardFactory",
+    "InMemoryBlackboard",
+    "Labels",
+    "WriteListener",
+    "in_memory",
+    "render",
+]

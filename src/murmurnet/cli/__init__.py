@@ -1,0 +1,5 @@
+"""The `murmurnet` command: one module per subcommand, errors translated in `main`."""
+
+from murmurnet.cli.main import main
+
+__all__ = ["main"]

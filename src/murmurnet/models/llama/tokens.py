@@ -1,0 +1,21 @@
+"""Text to llama.cpp tokens; shared by the engine and the GGUF embedder, which need no more."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import llama_cpp
+
+
+def tokenize(vocab: Any, text: str, add_special: bool, parse_special: bool) -> list[int]:
+    """Text → tokens with llama.cpp, growing the buffer when the first guess is too small."""
+    data = text.encode("utf-8")
+    room = len(data) + 16
+    while True:
+        buffer = (llama_cpp.llama_token * room)()
+        n = llama_cpp.llama_tokenize(
+            vocab, data, len(data), buffer, room, add_special, parse_special
+        )
+        if n >= 0:
+            return list(buffer[:n])
+        room = -n

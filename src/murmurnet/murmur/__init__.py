@@ -1,0 +1,1 @@
+"""The murmur: rounds of agents on a blackboard, agreement, and the output agent."""

@@ -1,0 +1,1 @@
+"""Tools agents use; the calculator runs model-written programs safely."""
