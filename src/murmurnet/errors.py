@@ -49,3 +49,11 @@ class ContextOverflowError(MurmurError):
 
 class ScriptExhaustedError(MurmurError):
     """The scripted fake backend was asked for more replies than it was given."""
+
+
+class CancelledError(MurmurError):
+    """The run was cancelled (by its caller, a disconnected client or Ctrl-C)."""
+
+
+class BackendFailedError(MurmurError):
+    """A backend failed in a way the user did not cause (a crashed worker, a bug)."""

@@ -45,9 +45,17 @@ class Completion(BaseModel):
     text: str
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    cached_tokens: int = Field(0, description="Prompt tokens served from the KV cache.")
-    seconds: float = 0.0
-    finish_reason: Literal["stop", "length"] = "stop"
+    cached_tokens: int = Field(
+        0, description="Prompt tokens kept in the KV cache from an earlier call (not decoded)."
+    )
+    seconds: float = Field(0.0, description="From admission to the last token.")
+    queue_seconds: float = Field(0.0, description="From submission to admission.")
+    first_token_seconds: float | None = Field(
+        None, description="From submission to the first generated token (None: no token)."
+    )
+    prefill_seconds: float = Field(0.0, description="Decoding the prompt (shared by a batch).")
+    decode_seconds: float = Field(0.0, description="Generating the reply's tokens.")
+    finish_reason: Literal["stop", "length", "cancelled"] = "stop"
 
 
 class EntryKind(StrEnum):
@@ -85,6 +93,10 @@ class StageTiming(BaseModel):
     completion_tokens: int
     cached_tokens: int = 0
     seconds: float
+    queue_seconds: float = 0.0
+    first_token_seconds: float | None = None
+    prefill_seconds: float = 0.0
+    decode_seconds: float = 0.0
 
     @property
     def tokens_per_second(self) -> float:

@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
+from murmurnet.cancellation import Cancellation
 from murmurnet.types import Completion, GenerationRequest
 
 _TOKEN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]|\w+|[^\w\s]")
@@ -35,8 +36,14 @@ class Backend(Protocol):
     context_size: int
 
     def generate(
-        self, requests: Sequence[GenerationRequest], on_token: TokenCallback | None = None
-    ) -> list[Completion]: ...
+        self,
+        requests: Sequence[GenerationRequest],
+        on_token: TokenCallback | None = None,
+        cancel: Cancellation | None = None,
+    ) -> list[Completion]:
+        """Complete every request. An exception raised by `on_token` fails this call (and
+        reaches the caller); `cancel` ends it early with `CancelledError`."""
+        ...
 
     def count_tokens(self, text: str) -> int: ...
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Sequence
 
+from murmurnet.cancellation import Cancellation
 from murmurnet.errors import ScriptExhaustedError
 from murmurnet.models.base import TokenCallback, rough_token_count
 from murmurnet.types import Completion, GenerationRequest
@@ -27,8 +28,12 @@ class ScriptedBackend:
         *,
         name: str = "scripted",
         context_size: int = 8192,
+        honour_stops: bool = False,
     ) -> None:
+        """`honour_stops` cuts each reply at the first of its request's stop strings, as a
+        real backend does, so a test can show which stops a stage sends."""
         self.name = name
+        self.honour_stops = honour_stops
         self.context_size = context_size
         self._responder: Responder | None = responses if callable(responses) else None
         self._queue: list[str] = [] if callable(responses) else list(responses)
@@ -37,14 +42,21 @@ class ScriptedBackend:
         self._lock = threading.Lock()
 
     def generate(
-        self, requests: Sequence[GenerationRequest], on_token: TokenCallback | None = None
+        self,
+        requests: Sequence[GenerationRequest],
+        on_token: TokenCallback | None = None,
+        cancel: Cancellation | None = None,
     ) -> list[Completion]:
         with self._lock:
             self.batches.append(list(requests))
             completions = []
             for index, request in enumerate(requests):
+                if cancel is not None:
+                    cancel.raise_if_cancelled()
                 self.requests.append(request)
                 text = self._next(request)
+                if self.honour_stops:
+                    text = cut_at_stops(text, request.stop)
                 if on_token is not None:
                     on_token(index, text)
                 prompt = "\n".join(m.content for m in request.messages)
@@ -76,6 +88,12 @@ class ScriptedBackend:
 
     def close(self) -> None:
         pass
+
+
+def cut_at_stops(text: str, stops: Sequence[str]) -> str:
+    """The text up to the earliest stop string, as a backend that honours stops returns it."""
+    cuts = [i for i in (text.find(s) for s in stops if s) if i >= 0]
+    return text[: min(cuts)] if cuts else text
 
 
 def create(spec: object, options: object) -> ScriptedBackend:
