@@ -7,6 +7,7 @@ callback registered with `on_cancel`.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 
@@ -34,10 +35,8 @@ class Cancellation:
             self._event.set()
             callbacks, self._callbacks = self._callbacks, []
         for callback in callbacks:
-            try:
+            with contextlib.suppress(Exception):  # one failing closer must not stop the others
                 callback()
-            except Exception:  # noqa: BLE001 - one failing closer must not stop the others
-                pass
 
     def on_cancel(self, callback: Callable[[], None]) -> Callable[[], None]:
         """Run `callback` when cancelled (at once if already); returns its remover."""
