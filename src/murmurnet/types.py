@@ -106,6 +106,7 @@ class StageTiming(BaseModel):
 class Answer(BaseModel):
     """The result of one `ask`: the reply and everything needed to see how it was made."""
 
+    run_id: str = ""
     text: str
     strategy: str = "murmur"
     language: Literal["ja", "en"]

@@ -8,7 +8,7 @@ import pytest
 
 from murmurnet import GenerationRequest, MurmurNet, RunConfig, ScriptedBackend
 from murmurnet.murmur.agreement import answer_key, bft, clusters, leader, parse_approval, vote
-from murmurnet.murmur.pipeline import murmur_token_budget
+from murmurnet.murmur.strategies import murmur_token_budget
 from murmurnet.types import EntryKind
 
 

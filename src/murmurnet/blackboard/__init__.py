@@ -2,7 +2,7 @@
 
 from murmurnet.blackboard.base import Blackboard, BlackboardFactory, WriteListener
 from murmurnet.blackboard.memory import InMemoryBlackboard, in_memory
-from murmurnet.blackboard.render import Labels, render
+from murmurnet.blackboard.render import Labels, headings, render
 
 __all__ = [
     "Blackboard",
@@ -10,6 +10,7 @@ __all__ = [
     "InMemoryBlackboard",
     "Labels",
     "WriteListener",
+    "headings",
     "in_memory",
     "render",
 ]

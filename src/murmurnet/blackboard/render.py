@@ -59,6 +59,23 @@ def render(
         kept.remove(victim)
 
 
+def headings(labels: Labels, titles: dict[str, str] | None = None) -> list[str]:
+    """Every heading line this renderer writes, up to the first per-entry field.
+
+    A small model that echoes its notes starts with one of these, so the output stage
+    stops (and trims) on exactly what the renderer wrote rather than on a guess.
+    """
+    sections = [labels.question, labels.history, labels.passages, labels.notes]
+    lines = [f"## {label}" for label in sections]
+    for template in (labels.summary, labels.agreement):
+        fixed = template.split("{", 1)[0].strip()
+        if fixed:
+            lines.append(f"### {fixed}")
+    for title in (titles or {}).values():
+        lines.append(f"### {labels.contribution.split('{title}', 1)[0]}{title}")
+    return lines
+
+
 _NOTE_KINDS = (EntryKind.CONTRIBUTION, EntryKind.SUMMARY, EntryKind.AGREEMENT)
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 
 from murmurnet.cancellation import Cancellation
@@ -29,11 +31,15 @@ class ScriptedBackend:
         name: str = "scripted",
         context_size: int = 8192,
         honour_stops: bool = False,
+        word_delay: float = 0.0,
     ) -> None:
         """`honour_stops` cuts each reply at the first of its request's stop strings, as a
-        real backend does, so a test can show which stops a stage sends."""
+        real backend does, so a test can show which stops a stage sends. `word_delay` streams
+        replies word by word with that pause, checking for cancellation between words, so
+        tests can run, overlap and cancel runs as with a real model."""
         self.name = name
         self.honour_stops = honour_stops
+        self.word_delay = word_delay
         self.context_size = context_size
         self._responder: Responder | None = responses if callable(responses) else None
         self._queue: list[str] = [] if callable(responses) else list(responses)
@@ -49,25 +55,34 @@ class ScriptedBackend:
     ) -> list[Completion]:
         with self._lock:
             self.batches.append(list(requests))
-            completions = []
-            for index, request in enumerate(requests):
-                if cancel is not None:
-                    cancel.raise_if_cancelled()
-                self.requests.append(request)
-                text = self._next(request)
-                if self.honour_stops:
-                    text = cut_at_stops(text, request.stop)
-                if on_token is not None:
-                    on_token(index, text)
-                prompt = "\n".join(m.content for m in request.messages)
-                completions.append(
-                    Completion(
-                        text=text,
-                        prompt_tokens=rough_token_count(prompt),
-                        completion_tokens=rough_token_count(text),
-                    )
+            self.requests.extend(requests)
+            texts = [self._next(request) for request in requests]
+        completions = []
+        for index, (request, text) in enumerate(zip(requests, texts, strict=True)):
+            if self.honour_stops:
+                text = cut_at_stops(text, request.stop)
+            self._stream(index, text, on_token, cancel)
+            prompt = "\n".join(m.content for m in request.messages)
+            completions.append(
+                Completion(
+                    text=text,
+                    prompt_tokens=rough_token_count(prompt),
+                    completion_tokens=rough_token_count(text),
                 )
-            return completions
+            )
+        return completions
+
+    def _stream(
+        self, index: int, text: str, on_token: TokenCallback | None, cancel: Cancellation | None
+    ) -> None:
+        pieces = re.findall(r"\S+\s*|\s+", text) if self.word_delay else [text]
+        for piece in pieces:
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            if on_token is not None and piece:
+                on_token(index, piece)
+            if self.word_delay:
+                time.sleep(self.word_delay)
 
     def _next(self, request: GenerationRequest) -> str:
         if self._responder is not None:
@@ -75,7 +90,7 @@ class ScriptedBackend:
         if not self._queue:
             raise ScriptExhaustedError(
                 f"scripted backend {self.name!r} ran out of replies at request "
-                f"{len(self.requests)} ({request.tag or 'untagged'})"
+                f"{self.requests.index(request) + 1} ({request.tag or 'untagged'})"
             )
         return self._queue.pop(0)
 

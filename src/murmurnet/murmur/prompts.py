@@ -1,7 +1,8 @@
 """Messages for each stage. What all agents share comes first, what differs comes last.
 
 The system message carries the shared part (team intro, question, blackboard); the user
-message carries the role or stage task. A batching backend decodes the shared part once.
+message carries only the role or stage task, kept short. A batching backend decodes the
+shared part once for all agents and keeps it cached for the next stage.
 """
 
 from __future__ import annotations
@@ -66,12 +67,11 @@ def _shared(texts: StageTexts, notes: str) -> Message:
     return Message(role="system", content=f"{texts.shared_intro}\n\n{notes}")
 
 
-def agent_messages(texts: StageTexts, notes: str, role: RoleSpec, question: str) -> list[Message]:
+def agent_messages(texts: StageTexts, notes: str, role: RoleSpec) -> list[Message]:
+    """The question is in the shared notes only: each agent adds just its short role text,
+    so a batch of agents decodes the question once."""
     task = texts.agent_task.format(
-        title=role.title,
-        persona=role.persona,
-        instruction=role.instruction,
-        question=question,
+        title=role.title, persona=role.persona, instruction=role.instruction
     )
     return [_shared(texts, notes), Message(role="user", content=task)]
 
@@ -93,10 +93,10 @@ def output_messages(
 
 
 def approval_messages(
-    texts: StageTexts, notes: str, role: RoleSpec, proposer: int, proposal: str, question: str
+    texts: StageTexts, notes: str, role: RoleSpec, proposer: int, proposal: str
 ) -> list[Message]:
     task = texts.approval_task.format(
-        persona=role.persona, agent=proposer + 1, proposal=proposal.strip(), question=question
+        persona=role.persona, agent=proposer + 1, proposal=proposal.strip()
     )
     return [_shared(texts, notes), Message(role="user", content=task)]
 

@@ -122,9 +122,11 @@ def test_log_writes_every_blackboard_write_and_model_call(tmp_path: Path) -> Non
     log = tmp_path / "run.jsonl"
     answer, _ = run(RunConfig(agents=2, log=log))
     events = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
-    writes = [e for e in events if e["event"] == "write"]
-    calls = [e for e in events if e["event"] == "model_call"]
+    writes = [e for e in events if e["type"] == "entry_written"]
+    calls = [e for e in events if e["type"] == "model_call"]
     assert len(writes) == len(answer.entries)
+    assert {e["run_id"] for e in events} == {answer.run_id}
+    assert events[0]["type"] == "run_started" and events[-1]["type"] == "run_finished"
     assert [c["stage"] for c in calls] == ["round 1", "round 1", "summary 1", "output"]
     assert all("seconds" in c and "prompt_tokens" in c for c in calls)
 

@@ -1,0 +1,160 @@
+"""Everything one run's stages share, and the one way they call a model.
+
+Every model call goes through `RunContext.generate`, so each is timed, counted, published as
+events (tokens with their agent and role, then the call's counts), checked for
+cancellation, and sent as one batch whenever the backend can batch.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from murmurnet.blackboard import Blackboard, render
+from murmurnet.cancellation import Cancellation
+from murmurnet.config import RunConfig
+from murmurnet.events import (
+    EventBus,
+    ModelCalled,
+    RunEvent,
+    StageFinished,
+    StageStarted,
+    TokenStreamed,
+)
+from murmurnet.models.base import Backend, TokenCallback
+from murmurnet.murmur.prompts import StageTexts
+from murmurnet.question import Language, Question
+from murmurnet.roles import Role
+from murmurnet.types import Completion, GenerationRequest, StageTiming
+
+TokenSink = Callable[[str], None]
+TASK_RESERVE = 200
+"""Tokens kept free for the stage task text after the notes."""
+
+
+@dataclass
+class RunContext:
+    run_id: str
+    config: RunConfig
+    question: Question
+    language: Language
+    texts: StageTexts
+    roles: list[Role]
+    board: Blackboard
+    bus: EventBus
+    cancel: Cancellation
+    started: float
+    timings: list[StageTiming] = field(default_factory=list)
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+
+    def publish(self, event: RunEvent) -> None:
+        self.bus.publish(event)
+
+    def titles(self) -> dict[str, str]:
+        return {role.name: role.spec.title for role in self.roles}
+
+    def notes(self, backend: Backend, reply_tokens: int) -> str:
+        budget = backend.context_size - reply_tokens - TASK_RESERVE
+        return render(self.board, self.texts.labels, budget, backend.count_tokens, self.titles())
+
+    def generate(
+        self,
+        backend: Backend,
+        requests: list[GenerationRequest],
+        stage: str,
+        roles: Sequence[str | None] = (),
+        answer_sink: TokenSink | None = None,
+    ) -> list[Completion]:
+        """One stage's requests; `roles[i]` names request i's role in events and timings;
+        `answer_sink` receives the text of a single request as it streams (the answer)."""
+        self.cancel.raise_if_cancelled()
+        names = list(roles) or [None] * len(requests)
+        agents = [i + 1 if len(requests) > 1 or roles else None for i in range(len(requests))]
+        self.publish(StageStarted(run_id=self.run_id, stage=stage, agents=len(requests)))
+        tick = time.perf_counter()
+
+        def on_token(index: int, piece: str) -> None:
+            if answer_sink is not None:
+                answer_sink(piece)
+            if self.bus.active:
+                event = TokenStreamed(
+                    run_id=self.run_id,
+                    stage=stage,
+                    agent=agents[index],
+                    role=names[index],
+                    text=piece,
+                )
+                self.publish(event)
+
+        if len(requests) == 1 or (self.config.parallel and backend.can_batch):
+            replies = backend.generate(requests, on_token=on_token, cancel=self.cancel)
+        else:
+            replies = [
+                backend.generate([request], on_token=_shifted(on_token, index), cancel=self.cancel)[
+                    0
+                ]
+                for index, request in enumerate(requests)
+            ]
+        seconds = time.perf_counter() - tick
+        self.stage_seconds[stage] = self.stage_seconds.get(stage, 0.0) + seconds
+        for index, (request, reply) in enumerate(zip(requests, replies, strict=True)):
+            self.timings.append(_timing(stage, reply, agents[index], names[index]))
+            self.publish(
+                _called(
+                    self.run_id, stage, backend.name, request, reply, agents[index], names[index]
+                )
+            )
+        self.publish(StageFinished(run_id=self.run_id, stage=stage, seconds=seconds))
+        return replies
+
+
+def _shifted(on_token: TokenCallback, index: int) -> TokenCallback:
+    """A one-request call's callback, reporting the request's index in the whole stage."""
+    return lambda _only, piece: on_token(index, piece)
+
+
+def _timing(stage: str, reply: Completion, agent: int | None, role: str | None) -> StageTiming:
+    return StageTiming(
+        stage=stage,
+        agent=agent,
+        role=role,
+        prompt_tokens=reply.prompt_tokens,
+        completion_tokens=reply.completion_tokens,
+        cached_tokens=reply.cached_tokens,
+        seconds=reply.seconds,
+        queue_seconds=reply.queue_seconds,
+        first_token_seconds=reply.first_token_seconds,
+        prefill_seconds=reply.prefill_seconds,
+        decode_seconds=reply.decode_seconds,
+    )
+
+
+def _called(
+    run_id: str,
+    stage: str,
+    model: str,
+    request: GenerationRequest,
+    reply: Completion,
+    agent: int | None,
+    role: str | None,
+) -> ModelCalled:
+    return ModelCalled(
+        run_id=run_id,
+        stage=stage,
+        tag=request.tag,
+        model=model,
+        agent=agent,
+        role=role,
+        temperature=request.temperature,
+        max_tokens=request.max_tokens,
+        prompt_tokens=reply.prompt_tokens,
+        cached_tokens=reply.cached_tokens,
+        completion_tokens=reply.completion_tokens,
+        seconds=reply.seconds,
+        queue_seconds=reply.queue_seconds,
+        first_token_seconds=reply.first_token_seconds,
+        prefill_seconds=reply.prefill_seconds,
+        decode_seconds=reply.decode_seconds,
+        finish_reason=reply.finish_reason,
+    )

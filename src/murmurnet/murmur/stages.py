@@ -1,0 +1,182 @@
+"""The murmur's stages: a round of agents, the summary, the agreement and the output agent.
+
+Each stage reads the blackboard through `RunContext.notes`, makes one batched model call
+through `RunContext.generate`, and writes what it learnt back to the blackboard.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from murmurnet.events import AgreementReached
+from murmurnet.models.base import Backend
+from murmurnet.murmur import agreement
+from murmurnet.murmur.context import RunContext, TokenSink
+from murmurnet.murmur.echo import EchoGuard, echo_stops, trim_echo
+from murmurnet.murmur.prompts import (
+    StageTexts,
+    agent_messages,
+    approval_messages,
+    output_messages,
+    summary_messages,
+)
+from murmurnet.tools.calculator import CalculatorError, program_in, run_program
+from murmurnet.types import EntryKind, GenerationRequest
+
+APPROVAL_TOKENS = 40
+
+
+def run_round(ctx: RunContext, backend: Backend, round_number: int) -> list[str]:
+    """All agents of one round in one batch; returns their replies in agent order."""
+    cfg = ctx.config
+    stage = f"round {round_number}"
+    shared = ctx.notes(backend, cfg.internal_tokens)
+    requests = [
+        GenerationRequest(
+            messages=agent_messages(ctx.texts, shared, role.spec),
+            max_tokens=cfg.internal_tokens,
+            temperature=cfg.internal_temp
+            if role.spec.temperature is None
+            else role.spec.temperature,
+            seed=None if cfg.seed is None else cfg.seed + 1000 * round_number + index,
+            tag=f"{stage}/agent {index + 1}",
+        )
+        for index, role in enumerate(ctx.roles)
+    ]
+    replies = ctx.generate(backend, requests, stage, roles=[r.name for r in ctx.roles])
+    answers = []
+    for index, (role, reply) in enumerate(zip(ctx.roles, replies, strict=True)):
+        text = reply.text.strip()
+        if role.spec.tool == "python":
+            text = with_program_output(ctx.texts, text)
+        ctx.board.write(
+            EntryKind.CONTRIBUTION, text, round=round_number, agent=index + 1, role=role.name
+        )
+        answers.append(text)
+    return answers
+
+
+def summarise(ctx: RunContext, backend: Backend, round_number: int) -> None:
+    cfg = ctx.config
+    stage = f"summary {round_number}"
+    request = GenerationRequest(
+        messages=summary_messages(ctx.texts, ctx.notes(backend, cfg.summary_tokens), round_number),
+        max_tokens=cfg.summary_tokens,
+        temperature=cfg.summary_temp,
+        seed=cfg.seed,
+        tag=stage,
+    )
+    reply = ctx.generate(backend, [request], stage)[0]
+    ctx.board.write(EntryKind.SUMMARY, reply.text.strip(), round=round_number)
+
+
+def agree(ctx: RunContext, backend: Backend, answers: list[str]) -> str | None:
+    """The chosen agreement protocol; approvals are one batched call per term.
+
+    A committed answer is the reply (the majority wins); without agreement the output
+    agent decides, as it does for a tie.
+    """
+    protocol = agreement.Protocol(ctx.config.consensus)
+    terms = 0
+
+    def approve(proposer: int, proposal: str) -> list[bool]:
+        nonlocal terms
+        terms += 1
+        stage = f"agreement {terms}"
+        shared = ctx.notes(backend, APPROVAL_TOKENS)
+        requests = [
+            GenerationRequest(
+                messages=approval_messages(ctx.texts, shared, role.spec, proposer, proposal),
+                max_tokens=APPROVAL_TOKENS,
+                temperature=0.0,
+                tag=f"{stage}/agent {index + 1}",
+            )
+            for index, role in enumerate(ctx.roles)
+        ]
+        replies = ctx.generate(backend, requests, stage, roles=[r.name for r in ctx.roles])
+        return [agreement.parse_approval(r.text) for r in replies]
+
+    if protocol is agreement.Protocol.VOTE:
+        result = agreement.vote(answers)
+    elif protocol is agreement.Protocol.LEADER:
+        result = agreement.leader(answers, approve)
+    else:
+        result = agreement.bft(answers, approve)
+    record_agreement(ctx, result, len(answers))
+    return result.committed
+
+
+def record_agreement(ctx: RunContext, result: agreement.Agreement, agents: int) -> None:
+    ctx.board.write(
+        EntryKind.AGREEMENT,
+        (result.committed or "").strip() or "-",
+        role=result.protocol.value,
+        agent=result.supporters,
+        source="; ".join(result.log),
+    )
+    ctx.publish(
+        AgreementReached(
+            run_id=ctx.run_id,
+            protocol=result.protocol.value,
+            committed=result.committed is not None,
+            supporters=result.supporters,
+            agents=agents,
+            log=result.log,
+        )
+    )
+
+
+def write_output(ctx: RunContext, backend: Backend, sink: TokenSink | None) -> str:
+    """The output agent's reply, streamed to `sink`, without any echo of the notes."""
+    cfg = ctx.config
+    notes = ctx.notes(backend, cfg.output_tokens)
+    request = GenerationRequest(
+        messages=output_messages(
+            ctx.texts,
+            notes,
+            ctx.question.text,
+            ctx.language,
+            cite=bool(ctx.board.entries(EntryKind.PASSAGE)),
+        ),
+        max_tokens=cfg.output_tokens,
+        temperature=cfg.output_temp,
+        seed=cfg.seed,
+        stop=echo_stops(ctx.titles()),
+        tag="output",
+    )
+    guard = None if sink is None else EchoGuard(sink, ctx.titles())
+    reply = ctx.generate(backend, [request], "output", answer_sink=guard)[0]
+    text = trim_echo(reply.text, notes, ctx.titles()) or fallback(ctx)
+    if guard is not None:
+        guard.finish(text)
+    return text
+
+
+def with_program_output(texts: StageTexts, reply: str) -> str:
+    """A programmer's reply with what its program printed as the answer line.
+
+    When the program cannot run, the reply says so and carries no answer line, so the
+    vote does not count the program's text as an answer.
+    """
+    code = program_in(reply)
+    if code is None:
+        return reply
+    try:
+        result = run_program(code)
+    except CalculatorError as exc:
+        return f"{reply}\n{texts.tool_failed.format(error=exc)}"
+    return f"{reply}\n{texts.tool_result.format(result=result)}"
+
+
+def majority(answers: Sequence[str]) -> bool:
+    """More than half of the agents gave the same answer."""
+    result = agreement.vote(answers)
+    return result.committed is not None and result.supporters * 2 > len(answers)
+
+
+def fallback(ctx: RunContext) -> str:
+    """If the output agent said nothing, the last summary or contribution is the best reply."""
+    for entry in reversed(ctx.board.entries()):
+        if entry.kind in (EntryKind.SUMMARY, EntryKind.CONTRIBUTION) and entry.text:
+            return entry.text
+    return ""

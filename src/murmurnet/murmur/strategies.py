@@ -1,0 +1,136 @@
+"""Strategies registered by name: the murmur and the baselines it is measured against.
+
+A strategy gets the run's context, the stage models and the caller's token sink; it
+streams and returns the final text, sources included. Add one with `@strategy("name")`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from murmurnet.config import RunConfig
+from murmurnet.errors import ConfigError
+from murmurnet.models.base import Backend
+from murmurnet.murmur import agreement, stages
+from murmurnet.murmur.citations import sources
+from murmurnet.murmur.context import RunContext, TokenSink
+from murmurnet.murmur.prompts import single_messages
+from murmurnet.types import EntryKind, GenerationRequest
+
+SHORT_ANSWER_KINDS = frozenset({"calculation", "exact"})
+"""Question types with one checkable answer: once a majority of agents gives the same
+answer, further rounds only cost time, and a summary helps only a round that follows it."""
+
+
+@dataclass(frozen=True)
+class StageModels:
+    internal: Backend
+    summary: Backend | None
+    output: Backend
+
+
+Strategy = Callable[[RunContext, StageModels, TokenSink | None], str]
+STRATEGIES: dict[str, Strategy] = {}
+
+
+def strategy(name: str) -> Callable[[Strategy], Strategy]:
+    def register(function: Strategy) -> Strategy:
+        STRATEGIES[name] = function
+        return function
+
+    return register
+
+
+def get_strategy(name: str) -> Strategy:
+    if name not in STRATEGIES:
+        raise ConfigError(
+            f"unknown strategy {name!r}", hint=f"choose one of {', '.join(STRATEGIES)}"
+        )
+    return STRATEGIES[name]
+
+
+def finish(ctx: RunContext, text: str, sink: TokenSink | None, streamed: bool) -> str:
+    """The answer with its sources; streams what the caller has not seen yet."""
+    listed = sources(ctx.board, text, ctx.language)
+    tail = f"\n\n{listed}" if listed else ""
+    if sink is not None:
+        if not streamed:
+            sink(text)
+        if tail:
+            sink(tail)
+    return text + tail
+
+
+@strategy("murmur")
+def murmur(ctx: RunContext, models: StageModels, sink: TokenSink | None) -> str:
+    """Rounds of agents with a summary each, an optional agreement, then the output agent."""
+    cfg = ctx.config
+    answers: list[str] = []
+    short = ctx.question.kind in SHORT_ANSWER_KINDS
+    for round_number in range(1, cfg.iterations + 1):
+        answers = stages.run_round(ctx, models.internal, round_number)
+        last = round_number == cfg.iterations or (short and stages.majority(answers))
+        if models.summary is not None and not (short and last):
+            ctx.cancel.raise_if_cancelled()
+            stages.summarise(ctx, models.summary, round_number)
+        if last:
+            break
+    ctx.cancel.raise_if_cancelled()
+    if cfg.consensus != "none" and (committed := stages.agree(ctx, models.internal, answers)):
+        return finish(ctx, committed.strip(), sink, streamed=False)
+    ctx.cancel.raise_if_cancelled()
+    return finish(ctx, stages.write_output(ctx, models.output, sink), sink, streamed=True)
+
+
+@strategy("single")
+def single(ctx: RunContext, models: StageModels, sink: TokenSink | None) -> str:
+    """One answer from the output model: the baseline a murmur has to beat."""
+    cfg = ctx.config
+    request = GenerationRequest(
+        messages=single_messages(ctx.texts, ctx.question.text, _documents(ctx, models.output)),
+        max_tokens=cfg.output_tokens,
+        temperature=cfg.output_temp,
+        seed=cfg.seed,
+        tag="single",
+    )
+    reply = ctx.generate(models.output, [request], "output", answer_sink=sink)[0]
+    return finish(ctx, reply.text.strip(), sink, streamed=True)
+
+
+@strategy("self-consistency")
+def self_consistency(ctx: RunContext, models: StageModels, sink: TokenSink | None) -> str:
+    """N independent samples and a majority vote, with the murmur's token budget."""
+    cfg = ctx.config
+    samples = max(2, round(murmur_token_budget(cfg) / cfg.output_tokens))
+    documents = _documents(ctx, models.internal)
+    requests = [
+        GenerationRequest(
+            messages=single_messages(ctx.texts, ctx.question.text, documents),
+            max_tokens=cfg.output_tokens,
+            temperature=max(cfg.internal_temp, 0.3),
+            seed=None if cfg.seed is None else cfg.seed + index,
+            tag=f"sample {index + 1}",
+        )
+        for index in range(samples)
+    ]
+    replies = ctx.generate(models.internal, requests, "samples")
+    for index, reply in enumerate(replies):
+        ctx.board.write(EntryKind.CONTRIBUTION, reply.text.strip(), round=1, agent=index + 1)
+    result = agreement.vote([r.text for r in replies])
+    stages.record_agreement(ctx, result, len(replies))
+    chosen = result.committed if result.committed is not None else replies[0].text
+    return finish(ctx, chosen.strip(), sink, streamed=False)
+
+
+def murmur_token_budget(cfg: RunConfig) -> int:
+    """The most tokens a murmur may generate: the budget self-consistency is given too."""
+    summaries = cfg.iterations * cfg.summary_tokens if cfg.summary else 0
+    return cfg.agents * cfg.iterations * cfg.internal_tokens + summaries + cfg.output_tokens
+
+
+def _documents(ctx: RunContext, backend: Backend) -> str:
+    """The retrieved passages (with the question) for the baselines, when there are any."""
+    if not ctx.board.entries(EntryKind.PASSAGE):
+        return ""
+    return ctx.notes(backend, ctx.config.output_tokens)
