@@ -157,7 +157,7 @@ def test_empty_output_falls_back_to_the_summary() -> None:
 
 
 def test_answer_json_shape() -> None:
-    from murmurnet.cli.main import answer_json
+    from murmurnet.cli.ask import answer_json
 
     answer, _ = run(RunConfig(agents=2))
     data = answer_json(answer)

@@ -1,7 +1,8 @@
 """`murmurnet eval`: every strategy on the same rows, scored, with intervals and a report.
 
-All strategies share one loaded copy of each model, so comparing them costs only the
-generation time; results are appended as they finish, so an interrupted run resumes.
+All strategies run on one runtime, so they share one loaded copy of each model and
+comparing them costs only the generation time; results are appended as they finish, so
+an interrupted run resumes.
 """
 
 from __future__ import annotations
@@ -10,19 +11,18 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from murmurnet.api import MurmurNet
-from murmurnet.config import RunConfig
+from murmurnet.api import Runtime
+from murmurnet.cli.common import add_run_flags, config_from
 from murmurnet.errors import InputError
 from murmurnet.evaluation.dataset import EvalRow, load_rows
 from murmurnet.evaluation.prompting import task_text
 from murmurnet.evaluation.report import require_plotting, write_report
 from murmurnet.evaluation.runner import Attempt, run_eval
-from murmurnet.models.registry import ModelPool
 
 STRATEGIES = ("single", "self-consistency", "murmur")
 
 
-def add_parser(commands: Any) -> argparse.ArgumentParser:
+def add_parsers(commands: Any) -> None:
     """Add the `eval` subcommand to the CLI's subparsers."""
     parser: argparse.ArgumentParser = commands.add_parser(
         "eval", help="measure strategies on a JSONL question set"
@@ -33,10 +33,11 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument("--limit", type=int, default=None, help="first N rows of each file")
     parser.add_argument("--out", type=Path, default=Path("eval-out"), help="report folder")
-    return parser
+    add_run_flags(parser).set_defaults(handler=run)
 
 
-def run(args: argparse.Namespace, config: RunConfig) -> int:
+def run(args: argparse.Namespace) -> int:
+    config = config_from(args)
     strategies = [s.strip() for s in args.strategies.split(",") if s.strip()]
     unknown = [s for s in strategies if s not in STRATEGIES]
     if unknown:
@@ -47,21 +48,10 @@ def run(args: argparse.Namespace, config: RunConfig) -> int:
         raise InputError("--limit must be at least 1")
     require_plotting()
     rows = [row for path in args.files for row in load_rows(path, args.limit)]
-    pool = ModelPool(config)
-    try:
-        shared = {
-            name: pool.get(name)
-            for name in {config.model_for(s) for s in ("internal", "summary", "output")}
-        }
-        nets = {
-            s: MurmurNet(config.model_copy(update={"strategy": s}), backends=shared)
-            for s in strategies
-        }
+    with Runtime(config) as runtime:
 
         def solve(row: EvalRow, strategy: str) -> Attempt:
-            net = nets[strategy]
-            net.conversation.reset()
-            answer = net.ask(task_text(row))
+            answer = runtime.run(task_text(row), strategy=strategy)
             return Attempt(
                 reply=answer.text,
                 prompt_tokens=answer.prompt_tokens,
@@ -70,8 +60,6 @@ def run(args: argparse.Namespace, config: RunConfig) -> int:
             )
 
         summary = run_eval(rows, strategies, solve, args.out)
-    finally:
-        pool.close()
     files = write_report(summary, args.out)
     print(files.report.read_text(encoding="utf-8"))
     print(f"report: {files.report}\nsummary: {files.summary}")
