@@ -8,6 +8,7 @@ languages, because a model may echo either.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 
 from murmurnet.blackboard import headings
@@ -17,11 +18,14 @@ _MIN_ECHO_LINE = 8
 
 
 def echo_headings(titles: dict[str, str]) -> list[str]:
-    """The renderer's headings in Japanese and English, with these roles' titles."""
+    """The renderer's headings in Japanese and English, with these roles' titles, at every
+    heading level (a model echoes `## チームのメモ` as readily as `### チームのメモ`)."""
     found: list[str] = []
     for language in ("ja", "en"):
         labels = stage_texts(language).labels
-        found.extend(headings(labels, titles))
+        for heading in headings(labels, titles):
+            text = heading.lstrip("# ")
+            found.extend(f"{level} {text}" for level in ("#", "##", "###"))
         found.extend((f"{labels.question}:", f"{labels.question}："))
     return list(dict.fromkeys(found))
 
@@ -39,11 +43,11 @@ def trim_echo(reply: str, notes: str, titles: dict[str, str]) -> str:
     real text on, everything is dropped (for backends that do not honour stop strings).
     """
     marks = echo_headings(titles)
-    copied = {line.strip() for line in notes.splitlines() if len(line.strip()) >= _MIN_ECHO_LINE}
+    copied = {_plain(line) for line in notes.splitlines() if len(line.strip()) >= _MIN_ECHO_LINE}
     lines = reply.strip().splitlines()
     if lines and _is_heading(lines[0], marks):
         while lines and (
-            not lines[0].strip() or _is_heading(lines[0], marks) or lines[0].strip() in copied
+            not lines[0].strip() or _is_heading(lines[0], marks) or _plain(lines[0]) in copied
         ):
             lines.pop(0)
     for index, line in enumerate(lines):
@@ -53,46 +57,67 @@ def trim_echo(reply: str, notes: str, titles: dict[str, str]) -> str:
     return "\n".join(lines).strip()
 
 
+def _plain(line: str) -> str:
+    """The notes hold the question as normalised (NFKC); an echo may not be."""
+    return unicodedata.normalize("NFKC", line).strip()
+
+
 def _is_heading(line: str, marks: list[str]) -> bool:
     stripped = line.strip()
     return any(stripped.startswith(mark) for mark in marks)
 
 
 class EchoGuard:
-    """Streams the answer unless it opens with an echoed heading.
+    """Streams the answer but never an echo of the notes.
 
-    The first line is held back until it shows whether it is a heading: if not, it and
-    everything after it pass straight through (stop strings end a later echo); if it is,
-    nothing streams until `finish` sends the trimmed answer, so the caller never sees the
-    echo that the final answer drops.
+    A line that may still become one of the renderer's headings is held back until it shows
+    what it is. A heading after real text ends the stream (the stop strings end a real
+    backend there too); a reply that opens with a heading is held back whole until `finish`
+    sends the trimmed answer, so the caller never sees what the final answer drops.
     """
-
-    _DECIDE_AFTER = 48
 
     def __init__(self, sink: Callable[[str], None], titles: dict[str, str]) -> None:
         self._sink = sink
         self._marks = echo_headings(titles)
-        self._held = ""
-        self._state = "undecided"  # then "pass" or "hold"
+        self._pending = ""
+        self._state = "stream"  # then "hold" (an opening echo) or "ended" (a later echo)
+        self._line_clean = False  # the current line's start is known not to be a heading
+        self._said_something = False
 
     def __call__(self, piece: str) -> None:
-        if self._state == "pass":
-            self._sink(piece)
+        if self._state != "stream":
+            self._pending += piece
             return
-        self._held += piece
-        if self._state == "hold":
-            return
-        head = self._held.lstrip()
-        if "\n" not in head and len(head) < self._DECIDE_AFTER:
-            return
-        if _is_heading(head.split("\n", 1)[0], self._marks):
-            self._state = "hold"
-        else:
-            self._state = "pass"
-            self._sink(self._held)
+        self._pending += piece
+        while self._pending:
+            newline = self._pending.find("\n")
+            if self._line_clean:
+                upto = len(self._pending) if newline < 0 else newline + 1
+                self._emit(self._pending[:upto])
+                self._line_clean = newline < 0
+                continue
+            line = self._pending if newline < 0 else self._pending[:newline]
+            if _is_heading(line, self._marks):
+                self._state = "ended" if self._said_something else "hold"
+                return
+            if newline < 0 and self._may_become_heading(line):
+                return
+            self._line_clean = True
 
     def finish(self, answer: str) -> None:
-        """Send the final answer if nothing of it has been streamed yet."""
-        if self._state != "pass":
+        """Send the final answer if the reply opened with an echo and nothing was sent."""
+        if self._state == "hold" or not self._said_something:
             self._sink(answer)
-            self._state = "pass"
+        elif self._state == "stream" and self._pending:
+            self._sink(self._pending)  # a last line that only looked like a heading's start
+        self._state = "ended"
+
+    def _emit(self, text: str) -> None:
+        self._pending = self._pending[len(text) :]
+        if text:
+            self._said_something = self._said_something or bool(text.strip())
+            self._sink(text)
+
+    def _may_become_heading(self, line: str) -> bool:
+        start = line.lstrip()
+        return any(mark.startswith(start) for mark in self._marks)

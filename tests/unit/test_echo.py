@@ -1,0 +1,66 @@
+"""The output agent never hands the notes' headings or a peer's notes to the user."""
+
+from __future__ import annotations
+
+import pytest
+
+from murmurnet import GenerationRequest, RunConfig, Runtime, ScriptedBackend
+from murmurnet.murmur.echo import echo_stops, trim_echo
+
+ECHO_AFTER = "水の化学式はH2Oです。\n\n### チームのメモ\n### 研究者（ラウンド1）\n水は酸です。"
+ECHO_FIRST = "## 質問\n水の化学式は何ですか？\n\n水の化学式はH2Oです。"
+
+
+def team(output: str, honour_stops: bool, word_delay: float = 0.0) -> ScriptedBackend:
+    def reply(request: GenerationRequest) -> str:
+        return output if request.tag == "output" else f"{request.tag}: 水はH2Oです。"
+
+    return ScriptedBackend(reply, honour_stops=honour_stops, word_delay=word_delay)
+
+
+@pytest.mark.parametrize("word_delay", [0.0, 1e-4])  # whole replies, or word by word
+@pytest.mark.parametrize("honour_stops", [True, False])
+@pytest.mark.parametrize("output", [ECHO_AFTER, ECHO_FIRST])
+def test_the_answer_carries_no_heading_or_notes_echo(
+    output: str, honour_stops: bool, word_delay: float
+) -> None:
+    fake = team(output, honour_stops, word_delay)
+    streamed: list[str] = []
+    with Runtime(RunConfig(agents=2), backends={"default": fake}) as runtime:
+        answer = runtime.run("水の化学式は何ですか？", on_token=streamed.append)
+    assert answer.text == "水の化学式はH2Oです。"
+    assert "".join(streamed).strip() == answer.text  # the echo never reached the screen
+
+
+def test_stop_strings_come_from_the_renderer_headings_in_both_languages() -> None:
+    fake = team("H2O", honour_stops=True)
+    with Runtime(RunConfig(agents=2), backends={"default": fake}) as runtime:
+        runtime.run("水の化学式は何ですか？")
+    stops = next(r for r in fake.requests if r.tag == "output").stop
+    notes = next(r for r in fake.requests if r.tag == "output").messages[0].content
+    for heading in [line for line in notes.splitlines() if line.startswith("#")]:
+        assert any(heading.startswith(stop.lstrip("\n")) for stop in stops), heading
+    for english in ("\n## Question", "\n## Documents", "\n## Notes from the team"):
+        assert english in stops
+
+
+def test_an_answer_that_merely_repeats_a_peer_is_kept() -> None:
+    notes = "## 質問\n水とは？\n\n## チームのメモ\n### 研究者（ラウンド1）\n水の化学式はH2Oです。"
+    assert trim_echo("水の化学式はH2Oです。", notes, {"researcher": "研究者"}) == (
+        "水の化学式はH2Oです。"
+    )
+
+
+def test_markdown_headings_of_the_answer_itself_are_not_stops() -> None:
+    stops = echo_stops({"researcher": "Researcher"})
+    assert "\n## " not in stops and "\n### " not in stops
+    assert trim_echo("Plan:\n## Step 1\nBuy flour.", "", {}) == "Plan:\n## Step 1\nBuy flour."
+
+
+def test_english_answers_stream_whole_and_unchanged() -> None:
+    text = "Water is H2O.\nIt boils at 100 C.\nQ"
+    fake = team(text, honour_stops=True, word_delay=1e-4)
+    streamed: list[str] = []
+    with Runtime(RunConfig(agents=1), backends={"default": fake}) as runtime:
+        answer = runtime.run("Tell me about water.", on_token=streamed.append)
+    assert answer.text == text and "".join(streamed) == text
