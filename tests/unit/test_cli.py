@@ -43,7 +43,15 @@ def assert_one_line_error(code: int, err: str, fragment: str) -> None:
 
 def test_ask_streams_the_answer(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     cfg = scripted_config(tmp_path)
-    code, out, _ = run_cli(capsys, "ask", "Tell me about the number four.", "--config", str(cfg), "--internal-model", "fake")
+    code, out, _ = run_cli(
+        capsys,
+        "ask",
+        "Tell me about the number four.",
+        "--config",
+        str(cfg),
+        "--internal-model",
+        "fake",
+    )
     assert code == 0
     assert out.strip() == "The answer is 4."
 
@@ -51,7 +59,14 @@ def test_ask_streams_the_answer(tmp_path: Path, capsys: pytest.CaptureFixture[st
 def test_ask_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     cfg = scripted_config(tmp_path)
     code, out, _ = run_cli(
-        capsys, "ask", "Tell me about the number four.", "--json", "--config", str(cfg), "--internal-model", "fake"
+        capsys,
+        "ask",
+        "Tell me about the number four.",
+        "--json",
+        "--config",
+        str(cfg),
+        "--internal-model",
+        "fake",
     )
     data = json.loads(out)
     assert code == 0 and data["answer"] == "The answer is 4." and data["language"] == "en"
@@ -67,7 +82,14 @@ def test_ask_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
 def test_debug_prints_a_stage_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     cfg = scripted_config(tmp_path)
     code, _, err = run_cli(
-        capsys, "ask", "Tell me about the number four.", "--debug", "--config", str(cfg), "--internal-model", "fake"
+        capsys,
+        "ask",
+        "Tell me about the number four.",
+        "--debug",
+        "--config",
+        str(cfg),
+        "--internal-model",
+        "fake",
     )
     assert code == 0
     for column in ("stage", "prompt tok", "gen tok", "tok/s", "round 1", "summary 1", "output"):
