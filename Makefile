@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 QUESTION ?= 水の化学式は何ですか？水の性質を一つ教えてください。
 
-.PHONY: setup setup-test demo test lint bench bench-engine eval llama-tools clean
+.PHONY: setup setup-test demo test test-fast lint bench bench-engine bench-round eval llama-tools clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,13 +34,23 @@ lint: setup-test
 	$(BIN)/mypy
 
 test: lint
-	$(BIN)/pytest -q
+	$(BIN)/murmurnet models --prepare qwen2.5-0.5b gemma-3-270m
+	$(BIN)/pytest -q --durations=15
+
+# Everyday work: the unit tests only (scripted fake backend, no model; under a minute).
+test-fast: setup-test
+	$(BIN)/pytest -q tests/unit
 
 bench: setup
 	$(BIN)/python benchmarks/bench_ask.py
 
 bench-engine: setup
 	$(BIN)/python benchmarks/bench_engine.py
+
+# A 4-agent round of the real pipeline against a bare low-level batched loop (same shape).
+bench-round: setup
+	$(BIN)/murmurnet models --prepare qwen2.5-0.5b
+	$(BIN)/python benchmarks/bench_round.py
 
 # Answer quality on the dev slices (about 75 min on 2 cores; resumes where it stopped).
 EVAL_DATA ?= ../shared/eval
