@@ -1,7 +1,11 @@
 """Reading the question: normalise it, detect its language and classify its type.
 
-Keyword lists live in `prompts/question_types.yaml` so that users can tune them without
-touching code; the scoring is deliberately simple and explainable.
+The type picks the agents' roles, so it must come from what the person asked: a bare
+"What is 17 * 23?" deserves the solver and the programmer as much as an evaluation row
+does. Rules and keywords live in `prompts/question_types.yaml` so that users can tune them
+without touching code; every rule adds points to one type, and `explain` lists the rules
+that fired, so the result is always traceable. None of the rules may key on the evaluation
+harness's own task wording (a unit test checks the YAML against it).
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 
@@ -21,6 +25,9 @@ Language = Literal["ja", "en"]
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff66-\uff9f]")
 _LATIN = re.compile(r"[A-Za-z]")
 _SPACES = re.compile(r"[ \t\u3000]+")
+# NFKC would turn "3²" into "32" and "①" into "1", changing what the question says:
+# superscripts and enclosed (circled, parenthesised) numbers and letters keep their form.
+_KEEP = re.compile(r"([\u00b2\u00b3\u00b9\u2070-\u209f\u2460-\u24ff\u2776-\u2793\u3251-\u32bf]+)")
 
 
 @dataclass(frozen=True)
@@ -30,9 +37,26 @@ class Question:
     kind: str
 
 
+@dataclass(frozen=True)
+class Hit:
+    """One rule that fired: the type it points at, what matched, and the points it adds."""
+
+    kind: str
+    rule: str
+    points: int
+
+
+def _nfkc(text: str) -> str:
+    parts = _KEEP.split(text)
+    return "".join(p if i % 2 else unicodedata.normalize("NFKC", p) for i, p in enumerate(parts))
+
+
 def normalise(text: str) -> str:
-    """NFKC (full-width ASCII → ASCII), trimmed, runs of spaces collapsed; newlines kept."""
-    text = unicodedata.normalize("NFKC", text)
+    """NFKC (full-width ASCII → ASCII), trimmed, runs of spaces collapsed; newlines kept.
+
+    Superscripts and circled numbers are kept as written (see `_KEEP`).
+    """
+    text = _nfkc(text)
     lines = [_SPACES.sub(" ", line).strip() for line in text.strip().splitlines()]
     return "\n".join(line for line in lines if line)
 
@@ -44,18 +68,193 @@ def detect_language(text: str) -> Language:
     return "ja" if japanese and japanese * 3 >= latin * 0.5 else "en"
 
 
+# --- the rules, compiled once from the YAML -------------------------------------------
+
+# Option labels by style: (label pattern at a line start, inline pattern, first two labels).
+_OPTION_STYLES: dict[str, tuple[str, str | None, tuple[str, str]]] = {
+    "upper": (r"^\(?([a-h])[).:](?!\d)\s*\S", r"(?:^|\s)\(?([a-h])\)\s*\S", ("a", "b")),
+    "number": (r"^\(?([1-9])[).](?!\d)\s*\S", r"(?:^|\s)\(([1-9])\)\s*\S", ("1", "2")),
+    "iroha": (r"^([イロハニホ])\s*[.、)]\s*\S", None, ("イ", "ロ")),
+    "kana": (r"^([アイウエオ])\s*[.、)]\s*\S", None, ("ア", "イ")),
+    "circled": (r"^([①-⑩])\s*\S", r"([①-⑩])\s*\S", ("①", "②")),
+}
+# After case folding "A)" and "a)" look alike; one sequence of either counts.
+_QUESTION_WORDS = re.compile(
+    r"\?|\b(?:what|who|when|where|which|why|how)\b|何|誰|いつ|どこ|どれ|なぜ|どの|どう|ですか"
+)
+_QUOTES = re.compile(r'"([^"]+)"|“([^”]+)”|「([^」]+)」|『([^』]+)』')
+_EITHER_OR = re.compile(
+    r"\S\s+or\s+(?:(?:an?|the)\s+)?[\w'-]+(?:\s+[\w'-]+){0,2}\s*\?\s*$"
+    r"|[^\s、。?]{1,20}か\s*[、,]?\s*[^\s、。?]{0,19}[^\s、。?すま]か\s*\??\s*$"
+)
+_NUMBER = re.compile(r"(?<![\d.,])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
+_NOT_A_QUANTITY = re.compile(
+    r"\b(?:in|since|by|from|until|before|after|of|year)\s+(?:1[5-9]\d\d|20\d\d)\b"
+    r"|(?:1[5-9]\d\d|20\d\d)\s*年"
+    r"|\b\d+(?:st|nd|rd|th)\b"
+    r"|\d+\s*[/-]\s*\d+\s*[/-]\s*\d+"
+)
+
+
+def _keyword(word: str) -> re.Pattern[str]:
+    """Whole words for ASCII keywords ("per" is not "person"); a trailing * for prefixes."""
+    word = word.strip().lower()
+    prefix = word.endswith("*")
+    word = word.rstrip("*")
+    if not word[:1].isascii() or not word[:1].isalnum():
+        return re.compile(re.escape(word))
+    tail = r"[a-z]*" if prefix else r"(?![a-z0-9])"
+    return re.compile(r"(?<![a-z0-9])" + re.escape(word) + tail)
+
+
+@dataclass(frozen=True)
+class _Rules:
+    order: tuple[str, ...]
+    keywords: tuple[tuple[str, str, re.Pattern[str], int], ...]
+    patterns: tuple[tuple[str, str, re.Pattern[str], int], ...]
+    cues: tuple[tuple[str, re.Pattern[str]], ...]
+    number_words: re.Pattern[str]
+    kanji_counted: re.Pattern[str]
+    word_problem_points: tuple[int, int]
+    option_points: int
+    either_or_points: int
+    quote_points: int
+    quote_chars: int
+
+
+def _words(raw: dict[str, Any], section: str) -> dict[str, list[str]]:
+    return {kind: [str(w) for w in words] for kind, words in (raw.get(section) or {}).items()}
+
+
 @cache
-def _keywords() -> dict[str, list[str]]:
-    raw = yaml.safe_load(files("murmurnet.prompts").joinpath("question_types.yaml").read_text())
-    return {kind: [str(w).lower() for w in words] for kind, words in raw.items()}
+def _rules() -> _Rules:
+    text = files("murmurnet.prompts").joinpath("question_types.yaml").read_text(encoding="utf-8")
+    raw = yaml.safe_load(text)
+    keywords = [
+        (kind, word, _keyword(word), points)
+        for section, points in (("keywords", 1), ("strong_keywords", 3))
+        for kind, words in _words(raw, section).items()
+        for word in words
+    ]
+    patterns = [
+        (str(p["kind"]), str(p["name"]), re.compile(str(p["regex"])), int(p["points"]))
+        for p in raw.get("patterns") or []
+    ]
+    problem = raw["word_problem"]
+    numbers = "|".join(re.escape(str(w)) for w in problem["number_words"])
+    kinds = list(raw["order"])
+    kinds += [k for k in (*_words(raw, "keywords"), "informational") if k not in kinds]
+    return _Rules(
+        order=tuple(kinds),
+        keywords=tuple(keywords),
+        patterns=tuple(patterns),
+        cues=tuple((str(c), _keyword(str(c))) for c in problem["cues"]),
+        number_words=re.compile(rf"\b(?:{numbers})\b"),
+        kanji_counted=re.compile(str(problem["kanji_counted"])),
+        word_problem_points=(int(problem["one_number"]), int(problem["several_numbers"])),
+        option_points=int(raw["options"]["points"]),
+        either_or_points=int(raw["either_or"]["points"]),
+        quote_points=int(raw["quoted_passage"]["points"]),
+        quote_chars=int(raw["quoted_passage"]["min_chars"]),
+    )
+
+
+# --- the structural rules ----------------------------------------------------------------
+
+
+def _count_numbers(text: str, rules: _Rules) -> int:
+    """Quantities in the text: digits (not years, ordinals or dates), number words, 三つ."""
+    text = _NOT_A_QUANTITY.sub(" ", text)
+    digits = len(_NUMBER.findall(text))
+    return digits + len(rules.number_words.findall(text)) + len(rules.kanji_counted.findall(text))
+
+
+def _word_problem(text: str, rules: _Rules) -> list[Hit]:
+    cues = [cue for cue, pattern in rules.cues if pattern.search(text)]
+    numbers = _count_numbers(text, rules) if cues else 0
+    if not numbers:
+        return []
+    one, several = rules.word_problem_points
+    points = several if numbers >= 2 else one
+    return [Hit("calculation", f"word problem: {numbers} number(s), cue {cues[0]!r}", points)]
+
+
+def _option_list(text: str, asked: bool) -> str | None:
+    """The first two labels of a listed-options sequence, when the text has one.
+
+    Numbered lines are as often a plan's steps as answer options, so they count only when
+    a question mark comes before them or the text already asks to pick (`asked`).
+    """
+    for style, (line_start, inline, (first, second)) in _OPTION_STYLES.items():
+        labels: dict[str, int] = {}
+        for pattern in (line_start, inline):
+            for match in re.finditer(pattern or r"(?!)", text, re.MULTILINE):
+                label = match.group(1)
+                labels[label] = min(labels.get(label, match.start(1)), match.start(1))
+        if first not in labels or second not in labels:
+            continue
+        if style == "number" and not asked and "?" not in text[: labels[first]]:
+            continue
+        return f"{first} … {second}"
+    return None
+
+
+def _quoted_passage(text: str, rules: _Rules) -> bool:
+    quoted = [m for m in _QUOTES.finditer(text) if len(m.group(0)) - 2 >= rules.quote_chars]
+    block = "\n".join(line for line in text.splitlines() if line.startswith(">"))
+    if quoted:
+        outside = _QUOTES.sub(" ", text)
+    elif len(block) >= rules.quote_chars:
+        outside = "\n".join(line for line in text.splitlines() if not line.startswith(">"))
+    else:
+        return False
+    return bool(_QUESTION_WORDS.search(outside))
+
+
+def _fold(text: str) -> str:
+    return _nfkc(text).casefold()
+
+
+def explain(text: str) -> list[Hit]:
+    """Every rule that fires on the question, with the points it adds to its type."""
+    rules = _rules()
+    folded = _fold(text)
+    hits = [
+        Hit(kind, f"keyword {word!r}", points)
+        for kind, word, pattern, points in rules.keywords
+        if pattern.search(folded)
+    ]
+    for kind, name, pattern, points in rules.patterns:
+        match = pattern.search(folded)
+        if match:
+            hits.append(Hit(kind, f"{name} {match.group(0).strip()!r}", points))
+    hits += _word_problem(folded, rules)
+    asked = any(h.kind == "exact" for h in hits)
+    options = _option_list(folded, asked)
+    if options:
+        hits.append(Hit("exact", f"listed options {options}", rules.option_points))
+    last = [line for line in folded.splitlines() if line.strip()][-1:] or [""]
+    if _EITHER_OR.search(last[0]):
+        hits.append(Hit("exact", "either/or question", rules.either_or_points))
+    if _quoted_passage(folded, rules):
+        hits.append(Hit("exact", "quoted passage and a question about it", rules.quote_points))
+    return hits
+
+
+def scores(text: str) -> dict[str, int]:
+    """Points per question type, in tie-break order."""
+    totals = dict.fromkeys(_rules().order, 0)
+    for hit in explain(text):
+        totals[hit.kind] = totals.get(hit.kind, 0) + hit.points
+    return totals
 
 
 def classify(text: str) -> str:
-    """The question type with the most keyword hits; `informational` when none match."""
-    lowered = text.lower()
-    scores = {kind: sum(w in lowered for w in words) for kind, words in _keywords().items()}
-    best = max(scores, key=lambda kind: scores[kind])
-    return best if scores[best] > 0 else "informational"
+    """The question type with the most points (the first in `order` on a tie);
+    `informational` when no rule fires."""
+    totals = scores(text)
+    best = max(totals, key=lambda kind: totals[kind])  # max keeps the first of equals
+    return best if totals[best] > 0 else "informational"
 
 
 def read_question(text: str, language: str = "auto") -> Question:

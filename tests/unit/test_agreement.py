@@ -7,7 +7,15 @@ import re
 import pytest
 
 from murmurnet import GenerationRequest, MurmurNet, RunConfig, ScriptedBackend
-from murmurnet.murmur.agreement import answer_key, bft, clusters, leader, parse_approval, vote
+from murmurnet.murmur.agreement import (
+    answer_key,
+    bft,
+    bft_quorum,
+    clusters,
+    leader,
+    parse_approval,
+    vote,
+)
 from murmurnet.murmur.strategies import murmur_token_budget
 from murmurnet.types import EntryKind
 
@@ -42,6 +50,76 @@ def test_parse_approval() -> None:
     assert not parse_approval("反対。理由：計算が違う")
 
 
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "I APPROVE.",
+        "The answer is correct. APPROVE",
+        "はい、承認します",
+        "**Approve**",
+        "Yes. The proposal answers the question.",
+        "I agree with agent 2.",
+        "No objections: APPROVE",
+        "答えは正しいので承認します。",
+        "誤りはありません。承認。",
+        "Looks correct to me.",
+    ],
+)
+def test_approval_anywhere_in_a_short_reply(reply: str) -> None:
+    assert parse_approval(reply)
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "I do not approve.",
+        "I don\u2019t approve: 17 * 23 is 391.",
+        "I cannot agree, the sum is wrong.",
+        "APPROVE? No. OBJECT: the answer should be 5.",
+        "OBJECT. I would approve only if it said 5.",
+        "I disagree.",
+        "The answer is not correct.",
+        "The answer is incorrect, so I cannot give my approval.",
+        "承認できません。",
+        "承認はできません。答えは5です。",
+        "反対です。承認しません。",
+        "いいえ、間違っています。",
+        "正しくないので反対します。",
+        "I'm not sure this is right.",
+        "The proposal restates the question.",
+        "",
+    ],
+)
+def test_dissent_is_never_approval(reply: str) -> None:
+    assert not parse_approval(reply)
+
+
+@pytest.mark.parametrize(("n", "quorum"), [(1, 1), (2, 2), (3, 2), (4, 3), (5, 3), (7, 5), (10, 7)])
+def test_bft_quorum_is_at_least_a_strict_majority(n: int, quorum: int) -> None:
+    assert bft_quorum(n) == quorum
+    assert bft_quorum(n) * 2 > n
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_bft_with_few_agents_needs_more_than_the_primary(n: int) -> None:
+    """With 2 or 3 agents, the first primary's own vote must not commit its answer."""
+    answers = [f"Answer: {i + 1}" for i in range(n)]
+    asked: list[int] = []
+
+    def nobody_else(proposer: int, proposal: str) -> list[bool]:
+        asked.append(proposer)
+        return [False] * n
+
+    result = bft(answers, nobody_else)
+    assert result.committed is None and asked == list(range(n))
+
+    def only_agent_two(proposer: int, proposal: str) -> list[bool]:
+        return [agent == 1 for agent in range(n)]
+
+    result = bft(answers, only_agent_two)  # agent 2 backs agent 1's proposal: 2 votes
+    assert result.committed == "Answer: 1" and result.supporters == 2
+
+
 @pytest.mark.parametrize("liar", [0, 1, 2, 3])
 def test_bft_is_unaffected_by_f_lying_agents(liar: int) -> None:
     """n=4 tolerates f=1: one agent that always lies cannot change the committed answer."""
@@ -65,11 +143,8 @@ def liar_backend(liar: int) -> ScriptedBackend:
     """Agents answer 4 except the liar (5); approvals follow each agent's belief."""
 
     def respond(request: GenerationRequest) -> str:
-        agent = (
-            int(re.search(r"agent (\d+)", request.tag).group(1)) - 1
-            if "agent" in request.tag
-            else -1
-        )  # type: ignore[union-attr]
+        numbered = re.search(r"agent (\d+)", request.tag)
+        agent = int(numbered.group(1)) - 1 if numbered else -1
         belief = "5" if agent == liar else "4"
         if request.tag.startswith("agreement"):
             proposal = re.search(r"«(.*)»", request.messages[-1].content, re.S)
@@ -107,7 +182,8 @@ def test_leader_and_vote_through_the_murmur() -> None:
 
 
 def test_without_agreement_the_output_agent_decides() -> None:
-    fake = ScriptedBackend(["Answer: 4", "Answer: 5", "summary", "The answer is 4."])
+    # "What is 2 + 2?" is a calculation: its last round has no summary
+    fake = ScriptedBackend(["Answer: 4", "Answer: 5", "The answer is 4."])
     with MurmurNet(RunConfig(agents=2, consensus="vote"), backends={"default": fake}) as net:
         answer = net.ask("What is 2 + 2?")
     assert answer.text == "The answer is 4."  # a tie: the output agent wrote the reply

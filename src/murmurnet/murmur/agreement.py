@@ -8,6 +8,8 @@ agents that always lie cannot decide the outcome). They are not network consensu
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -103,15 +105,25 @@ def leader(answers: Sequence[str], approve: Approve, max_terms: int | None = Non
     return Agreement(Protocol.LEADER, None, 0, max_terms or n, [*log, "no majority"])
 
 
+def bft_quorum(n: int) -> int:
+    """Votes needed to commit among n agents: 2f+1, and never less than a strict majority.
+
+    With f = (n-1)//3, 2f+1 is PBFT's quorum, but for n = 2 or 3 it is 1: the primary's own
+    vote would commit its answer unchecked. A strict majority (n//2+1) closes that hole;
+    from n = 4 on, 2f+1 is already at least a majority.
+    """
+    return max(2 * ((n - 1) // 3) + 1, n // 2 + 1)
+
+
 def bft(answers: Sequence[str], approve: Approve) -> Agreement:
-    """PBFT-inspired: with f = (n-1)//3 faulty agents tolerated, 2f+1 agreeing votes commit.
+    """PBFT-inspired: with f = (n-1)//3 faulty agents tolerated, a quorum of votes commits.
 
     Each view's primary proposes its answer; every agent answers agree/disagree (the
-    prepare phase). Without 2f+1 agreements the view changes to the next primary.
+    prepare phase). Without a quorum (`bft_quorum`) the view changes to the next primary.
     """
     n = len(answers)
     faulty = (n - 1) // 3
-    quorum = 2 * faulty + 1
+    quorum = bft_quorum(n)
     log = [f"n={n}, tolerates f={faulty}, quorum {quorum}"]
     for view in range(n):
         primary = view % n
@@ -124,7 +136,36 @@ def bft(answers: Sequence[str], approve: Approve) -> Agreement:
     return Agreement(Protocol.BFT, None, 0, n, [*log, "no quorum in any view"])
 
 
+# Approval is read from anywhere in a short reply ("I APPROVE.", "The answer is correct.
+# APPROVE", "はい、承認します", "**Approve**"), but any sign of dissent wins: a reply that
+# objects, disagrees or negates its approval ("I do not approve", "承認できません") is never
+# an approval, even though the word "approve" is in it. A wrong commit costs more than a
+# missed one, since without agreement the output agent still decides.
+_APPROVAL_WINDOW = 400
+_NO_OBJECTION = re.compile(
+    r"\bno\s+(?:objections?|issues?|problems?|errors?|mistakes?)\b|\bnothing\s+wrong\b"
+    r"|\bnot\s+wrong\b|(?:異議|誤り|間違い|問題)(?:は|も)?(?:なし|ない|ありません)"
+)
+_DISSENT = re.compile(
+    r"\b(?:object(?:s|ed|ion|ions)?|reject(?:s|ed)?|disagree(?:s|d)?|disapprove(?:s|d)?"
+    r"|incorrect|wrong|false|nay|deny|denied)\b"
+    r"|^\W*no\b"
+    r"|\b(?:not\s+sure|unsure|uncertain|doubt(?:s|ful)?)\b"
+    r"|\b(?:not|never|cannot|can'?t|won'?t|don'?t|doesn'?t|isn'?t)\s+(?:\w+\s+){0,3}?"
+    r"(?:approv|agree|accept|correct|right|support)"
+    r"|反対|不承認|非承認|否認|却下|誤り|誤っ|間違|違い?ます|違う|いいえ|いけない|だめ|ダメ|不正解"
+    r"|正しくな|正しくあり|(?:承認|賛成|同意|支持)(?:は|を)?(?:でき|し)(?:ない|ません|かねます)"
+)
+_ASSENT = re.compile(
+    r"\b(?:approve[sd]?|approval|agree[sd]?|accept(?:s|ed)?|yes|lgtm)\b"
+    r"|\b(?:is|it's|that's|looks|seems)\s+(?:\w+\s+)?(?:correct|right)\b|^\W*(?:correct|right)\b"
+    r"|承認|賛成|同意|(?:^|[\s、。,.!！*「])はい|正しい|正解"
+)
+
+
 def parse_approval(reply: str) -> bool:
-    """An agent approves when its reply starts with APPROVE/AGREE/YES (or 承認/賛成/はい)."""
-    head = reply.strip().lstrip("*#- ").upper()
-    return head.startswith(("APPROVE", "AGREE", "YES", "承認", "賛成", "はい"))
+    """Does an agent's reply approve the proposal? Assent anywhere, and no dissent at all."""
+    text = unicodedata.normalize("NFKC", reply).casefold().replace("\u2019", "'")
+    text = text[:_APPROVAL_WINDOW]
+    text = _NO_OBJECTION.sub(" ", text)
+    return not _DISSENT.search(text) and bool(_ASSENT.search(text))
