@@ -25,6 +25,10 @@ class Blackboard(Protocol):
 
     def entries(self, kind: EntryKind | None = None) -> list[BlackboardEntry]: ...
 
+    def subscribe(self, listener: WriteListener) -> None:
+        """Call `listener` with every later write, in order."""
+        ...
+
 
 BlackboardFactory = Callable[[str, list[WriteListener]], Blackboard]
 """Makes the blackboard of one run from its id and the listeners of that run."""

@@ -29,6 +29,9 @@ class InMemoryBlackboard:
             listener(entry)
         return entry
 
+    def subscribe(self, listener: WriteListener) -> None:
+        self.listeners.append(listener)
+
     def entries(self, kind: EntryKind | None = None) -> list[BlackboardEntry]:
         with self._lock:
             return [e for e in self._entries if kind is None or e.kind is kind]
