@@ -201,6 +201,53 @@ def test_debug_shows_the_traceback(capsys: pytest.CaptureFixture[str]) -> None:
         main(["ask", "q?", "--internal-model", "nope", "--debug"])
 
 
+def test_debug_from_the_environment_or_the_file_shows_the_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MURMURNET_DEBUG", "1")
+    with pytest.raises(Exception, match="unknown model"):
+        main(["ask", "q?", "--internal-model", "nope"])
+    monkeypatch.delenv("MURMURNET_DEBUG")
+    cfg = tmp_path / "debug.yaml"
+    cfg.write_text("debug: true\n", encoding="utf-8")
+    with pytest.raises(Exception, match="unknown model"):
+        main(["ask", "q?", "--internal-model", "nope", "--config", str(cfg)])
+
+
+def test_an_os_error_on_the_users_files_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from murmurnet.cli import ask
+
+    def unwritable(*args: object) -> None:
+        raise PermissionError(13, "Permission denied", str(tmp_path / "s.json"))
+
+    monkeypatch.setattr(ask, "save_session", unwritable)
+    cfg = scripted_config(tmp_path)
+    code, _, err = run_cli(
+        capsys, "ask", "Tell me about four.", "--session", "s", "--config", str(cfg),
+        "--internal-model", "fake",
+    )  # fmt: skip
+    assert_one_line_error(code, err, "Permission denied")
+
+
+def test_a_closed_pipe_ends_the_command_quietly(tmp_path: Path) -> None:
+    """`murmurnet ask … | head -1` exits instead of hanging, without a traceback."""
+    long_reply = "\n".join(f"line {i} of a long answer" for i in range(2000))
+    cfg = scripted_config(tmp_path, ["a", "b", "s", long_reply])
+    command = (
+        f"{sys.executable} -m murmurnet ask 'Tell me about four.' --config {cfg} "
+        "--internal-model fake | head -1"
+    )
+    done = subprocess.run(
+        ["bash", "-c", f"set -o pipefail; {command}"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.stdout == "line 0 of a long answer\n"
+    assert "Traceback" not in done.stderr and "Exception" not in done.stderr, done.stderr
+    assert done.returncode == 141
+
+
 def test_session_persists_and_ctrl_c_leaves_it_intact(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
