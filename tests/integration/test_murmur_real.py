@@ -19,7 +19,7 @@ pytestmark = pytest.mark.integration
 
 
 def ask(backends: dict[str, Backend], question: str, **settings: object):  # type: ignore[no-untyped-def]
-    config = RunConfig(seed=11, **settings)  # type: ignore[arg-type]
+    config = RunConfig(**{"seed": 11, **settings})  # type: ignore[arg-type]
     with MurmurNet(config, backends=backends) as net:
         return net.ask(question)
 
@@ -107,3 +107,27 @@ def test_cli_json_end_to_end() -> None:
     assert "Tokyo" in data["answer"]
     assert {e["kind"] for e in data["entries"]} >= {"question", "contribution", "summary", "final"}
     assert set(data["stage_seconds"]) == {"input", "load", "round 1", "summary 1", "output"}
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_demo_answer_carries_no_heading_or_notes_echo(qwen: Backend, seed: int) -> None:
+    """`make demo`'s question with its settings once echoed `### チームのメモ` and notes."""
+    question = "水の化学式は何ですか？水の性質を一つ教えてください。"
+    answer = ask({"default": qwen}, question, agents=2, iterations=1, seed=seed)
+    assert answer.text.strip()
+    for echo in ("##", "チームのメモ", "ラウンド1", "（ラウンド", "Notes from the team"):
+        assert echo not in answer.text, answer.text
+
+
+def test_a_closed_pipe_stops_the_real_engine() -> None:
+    """`murmurnet ask … | head -1` once hung: the engine's worker died on BrokenPipeError."""
+    env = {**os.environ, "MURMURNET_CACHE_FOLDER": str(default_cache_folder())}
+    command = (
+        f"{sys.executable} -m murmurnet ask 'List twenty animals, one per line.' "
+        "--agents 1 --no-summary --internal-tokens 8 --output-tokens 300 --seed 1 | head -1"
+    )
+    done = subprocess.run(
+        ["bash", "-c", command], capture_output=True, text=True, timeout=300, env=env, check=False
+    )
+    assert done.stdout.count("\n") == 1
+    assert "Traceback" not in done.stderr, done.stderr
