@@ -12,9 +12,12 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from murmurnet.errors import InputError
+from murmurnet.errors import InputError, MurmurError
+
+if TYPE_CHECKING:
+    from murmurnet.rag.models import IndexReport
 
 _SNIPPET = 240
 
@@ -27,7 +30,11 @@ def add_parsers(subparsers: Any) -> None:
         "index",
         help="add files to a knowledge base (txt, md, html, pdf, jsonl, zim)",
         description="Index files and folders into a knowledge base. Unchanged files are "
-        "skipped by content hash; files gone from an indexed folder are dropped.",
+        "skipped by content hash; files gone from an indexed folder are dropped. A file that "
+        "cannot be read (damaged, undecodable, unsupported), named or found in a folder, is "
+        "skipped with a warning on stderr and counted in the summary; the exit status is 0. "
+        "If no file given can be read (a single bad file named alone, too), nothing is "
+        "indexed and the command fails with exit status 2.",
     )
     index.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="files or folders")
     index.add_argument("--kb", metavar="NAME", help="knowledge base to add to (made if missing)")
@@ -81,7 +88,8 @@ def _cache_folder(args: argparse.Namespace) -> Path:
 
 
 def index_command(args: argparse.Namespace) -> int:
-    from murmurnet.rag import KnowledgeBase, list_kbs, remove_kb
+    from murmurnet.rag import list_kbs, remove_kb
+    from murmurnet.rag.indexing import skipped_line
 
     cache = _cache_folder(args)
     if args.list or args.remove:
@@ -104,24 +112,44 @@ def index_command(args: argparse.Namespace) -> int:
     for path in args.paths:  # before a new, empty knowledge base is made for nothing
         if not Path(path).expanduser().exists():
             raise InputError(f"{path}: no such file or folder")
-    with KnowledgeBase.create(
-        args.kb,
-        cache,
-        embedder=args.embedder,
-        chunk_tokens=args.chunk_tokens,
-        overlap=args.overlap,
-        threads=args.threads,
-    ) as kb:
-        progress = not (args.no_progress or args.json) and sys.stderr.isatty()
-        report = kb.add_paths(args.paths, jsonl_field=args.field, progress=progress)
+    report = _index(args, cache)
     for path, reason in report.failed.items():
-        named = reason if Path(path).name in reason else f"{path}: {reason}"
-        print(f"murmurnet: warning: skipped {named}", file=sys.stderr)
+        print(f"murmurnet: warning: skipped {skipped_line(path, reason)}", file=sys.stderr)
     if args.json:
         print(report.model_dump_json(indent=2))
     else:
         print(report.summary())
     return 0
+
+
+def _index(args: argparse.Namespace, cache: Path) -> IndexReport:
+    """Index into `--kb`; a knowledge base this run made is removed again if it failed empty.
+
+    Otherwise a run whose every file was unreadable would leave an empty base behind that
+    the next run (perhaps with another --embedder) would silently reuse.
+    """
+    from murmurnet.rag import KnowledgeBase, remove_kb
+    from murmurnet.rag.catalog import index_path
+
+    is_new = not index_path(cache, args.kb).is_file()
+    try:
+        with KnowledgeBase.create(
+            args.kb,
+            cache,
+            embedder=args.embedder,
+            chunk_tokens=args.chunk_tokens,
+            overlap=args.overlap,
+            threads=args.threads,
+        ) as kb:
+            progress = not (args.no_progress or args.json) and sys.stderr.isatty()
+            return kb.add_paths(args.paths, jsonl_field=args.field, progress=progress)
+    except MurmurError:
+        if is_new and index_path(cache, args.kb).is_file():
+            with KnowledgeBase.open(args.kb, cache) as made:
+                empty = made.store.counts()[0] == 0
+            if empty:
+                remove_kb(cache, args.kb)
+        raise
 
 
 def _print_list(infos: list[Any], cache: Path) -> None:

@@ -8,8 +8,11 @@ user at something they can open.
 from __future__ import annotations
 
 import json
+import logging
 import re
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,8 +62,7 @@ def read_documents(path: Path, jsonl_field: str = "text") -> Iterator[Document]:
     """Every document in one file. Raises InputError naming the file when it cannot be read."""
     kind = format_of(path)
     if kind is None:
-        known = ", ".join(sorted(FORMATS))
-        raise InputError(f"{path}: unsupported file type", hint=f"readable types: {known}")
+        raise unsupported(path)
     if kind == "zim":
         from murmurnet.rag.zim import read_zim
 
@@ -78,6 +80,53 @@ def read_documents(path: Path, jsonl_field: str = "text") -> Iterator[Document]:
             yield Document(str(path), _markdown_title(text) or path.stem, markdown_to_text(text))
         else:
             yield Document(str(path), path.stem, text.strip())
+
+
+def unsupported(path: Path) -> InputError:
+    """The error for a file whose type no reader knows, listing the types that are read."""
+    known = ", ".join(sorted(FORMATS))
+    return InputError(f"{path}: unsupported file type", hint=f"readable types: {known}")
+
+
+def reason_of(exc: BaseException, limit: int = 200) -> str:
+    """An exception as a short one-line reason.
+
+    Third-party parsers raise with multi-line, empty or very long messages; a warning or an
+    error line must stay one line, and an empty message still needs the exception's type.
+    """
+    text = " ".join(str(exc).split())
+    if not text:
+        return type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_quiet_lock = threading.Lock()
+_quiet_depth: dict[str, tuple[int, int]] = {}  # logger name -> (readers, level to restore)
+
+
+@contextmanager
+def quiet_logger(name: str) -> Iterator[None]:
+    """Silence a library's recoverable-problem warnings while it reads one file.
+
+    pypdf logs a line for every damaged cross-reference entry it repairs; with no logging
+    configured Python prints them all on stderr, burying the one-line warning or error
+    that says which file was skipped and why. Counted, so that readers in several threads
+    restore the level only when the last one is done.
+    """
+    logger = logging.getLogger(name)
+    with _quiet_lock:
+        readers, level = _quiet_depth.get(name, (0, logger.level))
+        _quiet_depth[name] = (readers + 1, level)
+        logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        with _quiet_lock:
+            readers, level = _quiet_depth.pop(name)
+            if readers > 1:
+                _quiet_depth[name] = (readers - 1, level)
+            else:
+                logger.setLevel(level)
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -111,17 +160,28 @@ def markdown_to_text(text: str) -> str:
 
 
 def _read_pdf(path: Path) -> Iterator[Document]:
+    """Every page with text, read in full before the first is yielded.
+
+    pypdf raises whatever its parser trips over on a damaged file (PdfReadError, but also
+    TypeError, AttributeError, KeyError, struct.error, RecursionError...), so every
+    exception from it means "this PDF cannot be read" and becomes one InputError naming
+    the file; KeyboardInterrupt and other non-Exceptions still pass through.
+    """
     pypdf = require("pypdf", "reading PDF files")
     try:
-        reader = pypdf.PdfReader(str(path))
-        if reader.is_encrypted:
-            raise InputError(f"{path}: the PDF is encrypted")
-        pages = [page.extract_text() or "" for page in reader.pages]
-        title = (reader.metadata.title if reader.metadata else None) or path.stem
+        with quiet_logger("pypdf"):
+            reader = pypdf.PdfReader(str(path))
+            if reader.is_encrypted:
+                raise InputError(f"{path}: the PDF is encrypted")
+            pages = [page.extract_text() or "" for page in reader.pages]
+            metadata = reader.metadata
+            title = str((metadata.title if metadata else None) or path.stem)
     except InputError:
         raise
-    except (OSError, pypdf.errors.PyPdfError, ValueError, KeyError) as exc:
-        raise InputError(f"{path}: not a readable PDF ({exc})") from exc
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or reason_of(exc)})") from exc
+    except Exception as exc:
+        raise InputError(f"{path}: not a readable PDF ({reason_of(exc)})") from exc
     for number, text in enumerate(pages, start=1):
         if text.strip():
             yield Document(f"{path}#page={number}", f"{title} (p. {number})", text.strip())
@@ -147,6 +207,8 @@ def _read_jsonl(path: Path, field: str) -> Iterator[Document]:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
             raise InputError(f"{path}:{number}: not valid JSON ({exc.msg})") from exc
+        except (ValueError, RecursionError) as exc:  # a 5,000-digit number, [[[[... nesting
+            raise InputError(f"{path}:{number}: unreadable JSON ({reason_of(exc)})") from exc
         if not isinstance(record, dict):
             raise InputError(f"{path}:{number}: each line must be a JSON object")
         seen_keys.update(record)

@@ -53,6 +53,18 @@ class _TextParser(HTMLParser):
             self._pre_depth = max(0, self._pre_depth - (tag == "pre"))
             self.parts.append("\n\n")
 
+    def parse_marked_section(self, i: int, report: bool = True) -> int:
+        """Read an unknown `<![...` section as a bogus comment, as browsers do.
+
+        The standard library (before 3.13) raises AssertionError on `<![foo`, which would
+        make a whole page or HTML file unreadable over one stray construct.
+        """
+        try:
+            return super().parse_marked_section(i, report)
+        except AssertionError:
+            end = self.rawdata.find(">", i + 3)
+            return -1 if end < 0 else end + 1
+
     def handle_data(self, data: str) -> None:
         if self._in_title:
             self.title_parts.append(data)

@@ -4,6 +4,12 @@ Files are the unit of change. A file whose content hash is unchanged is skipped,
 one is replaced in one transaction (an interrupted run never leaves half a file), and a
 file that vanished from an indexed folder is dropped, so re-running `murmurnet index` after
 editing a folder costs only what changed.
+
+A file that cannot be read (damaged, undecodable, unsupported, unreadable, or needing a
+package that is not installed) is skipped and reported, whether it was named or found in a
+folder, so one bad PDF never costs the rest of a folder; a run where no file could be read
+fails instead, since it did nothing the user asked for. Other errors (the embedder, the
+index file) are not about one file and stop the run.
 """
 
 from __future__ import annotations
@@ -14,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from murmurnet.errors import InputError, MurmurError
+from murmurnet.errors import InputError, MissingDependencyError, MurmurError
 from murmurnet.rag.chunking import chunk_text
-from murmurnet.rag.documents import Document, format_of, read_documents
+from murmurnet.rag.documents import Document, format_of, read_documents, unsupported
 from murmurnet.rag.embeddings import Embedder
 from murmurnet.rag.lexical import fts_document
 from murmurnet.rag.models import IndexReport
@@ -40,25 +46,58 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+# Per-file problems: the file is skipped and reported. Any other error stops the run.
+SKIPPABLE = (InputError, MissingDependencyError)
+
+
+def _is_file(path: Path) -> bool:
+    """Path.is_file, but an entry that cannot even be looked at is not a file to index."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
 def expand(paths: Iterable[Path]) -> tuple[list[Path], list[Path]]:
-    """(files to index, folders walked); hidden files and unknown types in folders are skipped."""
+    """(files to index, folders walked); hidden files and unknown types in folders are skipped.
+
+    A file named directly is kept even when its type is unknown: it is reported as skipped
+    like any other unreadable file. A path that does not exist is an error at once, since
+    it is a typo rather than a bad file.
+    """
     files: list[Path] = []
     folders: list[Path] = []
     for given in paths:
-        path = Path(given).expanduser().resolve()
-        if path.is_dir():
+        try:
+            path = Path(given).expanduser().resolve()
+            is_dir, is_file = path.is_dir(), path.is_file()
+        except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop (3.11)
+            raise InputError(f"{given}: cannot be read ({exc})") from exc
+        if is_dir:
             folders.append(path)
             for found in sorted(path.rglob("*")):
                 hidden = any(part.startswith(".") for part in found.relative_to(path).parts)
-                if found.is_file() and not hidden and format_of(found) is not None:
+                if not hidden and format_of(found) is not None and _is_file(found):
                     files.append(found)
-        elif path.is_file():
-            if format_of(path) is None:
-                list(read_documents(path))  # raises the "unsupported file type" error
+        elif is_file:
             files.append(path)
         else:
             raise InputError(f"{given}: no such file or folder")
     return list(dict.fromkeys(files)), folders
+
+
+def skipped_line(path: str, reason: str) -> str:
+    """`FILE: reason`, without naming the file twice when the reason already starts with it."""
+    return reason if reason.startswith(path) else f"{path}: {reason}"
+
+
+def nothing_readable(failed: dict[str, str]) -> InputError:
+    """The error for a run in which every one of several files was skipped, in one line."""
+    first = skipped_line(*next(iter(failed.items())))
+    return InputError(
+        f"none of the {len(failed)} files could be indexed; the first: {first}",
+        hint="index them one by one to see each reason",
+    )
 
 
 def documents_hint(path: Path) -> int | None:
@@ -91,19 +130,27 @@ class Indexer:
         self.overlap = overlap
 
     def run(self, paths: Iterable[Path], field: str, report: IndexReport, progress: bool) -> None:
+        """Index every file; skipped ones land in `report.failed` (path -> one-line reason).
+
+        Raises the file's own error when the only file given cannot be read, and an
+        InputError when none of several can; nothing is removed from the index then.
+        """
         files, folders = expand(paths)
         stored = {record.path: record for record in self.store.files()}
+        failed: dict[str, str] = {}
         with IndexProgress(progress, len(files)) as bar:
             for path in files:
                 bar.start_file(path.name, documents_hint(path))
                 try:
                     self.index_file(path, stored.get(str(path)), field, report, bar)
-                except MurmurError as exc:
-                    # One broken file found in a folder is reported; a file named is fatal.
-                    if not any(path.is_relative_to(folder) for folder in folders):
+                except SKIPPABLE as exc:
+                    if len(files) == 1:
                         raise
-                    report.failed[str(path)] = exc.one_line()
+                    failed[str(path)] = " ".join(exc.one_line().split())
                 bar.file_done()
+        report.failed.update(failed)
+        if files and len(failed) == len(files):
+            raise nothing_readable(failed)
         seen = {str(path) for path in files}
         for record in stored.values():
             gone = record.path not in seen and not Path(record.path).exists()
@@ -120,6 +167,8 @@ class Indexer:
         report: IndexReport,
         bar: IndexProgress,
     ) -> None:
+        if format_of(path) is None:
+            raise unsupported(path)
         try:
             stat = path.stat()
         except OSError as exc:

@@ -119,7 +119,13 @@ class KnowledgeBase:
         loaded = (
             load_embedder(kind, cache_folder, threads) if isinstance(embedder, str) else embedder
         )
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot create the knowledge base folder {path.parent} ({exc.strerror or exc})",
+                hint="choose another --cache-folder, or check its permissions",
+            ) from exc
         store = Store(path)
         with store.transaction():
             store.set_meta("embedder", kind)

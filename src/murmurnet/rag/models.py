@@ -38,7 +38,9 @@ class IndexReport(BaseModel):
     updated: list[str] = Field(default_factory=list)
     unchanged: list[str] = Field(default_factory=list)
     removed: list[str] = Field(default_factory=list)
-    failed: dict[str, str] = Field(default_factory=dict, description="file → one-line reason")
+    failed: dict[str, str] = Field(
+        default_factory=dict, description="Files skipped as unreadable: file → one-line reason."
+    )
     documents: int = Field(0, description="Documents read from added or updated files.")
     new_chunks: int = Field(0, description="Passages written by this run.")
     files: int = Field(0, description="Files in the knowledge base afterwards.")
@@ -53,7 +55,7 @@ class IndexReport(BaseModel):
             f"{len(self.removed)} removed",
         ]
         if self.failed:
-            parts.append(f"{len(self.failed)} failed")
+            parts.append(f"{len(self.failed)} skipped (unreadable)")
         return (
             f"{self.kb}: {', '.join(parts)}; {self.new_chunks} new passages; "
             f"{self.files} files, {self.chunks} passages in all ({self.seconds:.1f} s)"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -109,14 +109,30 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
+        """All or nothing; a write SQLite refuses (disk full, read-only file, locked by
+        another run) is a ConfigError naming the index, and the transaction is rolled back.
+        """
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
             try:
-                yield
-            except BaseException:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield
+                except BaseException:
+                    self._rollback()
+                    raise
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._rollback()
+                raise ConfigError(
+                    f"{self.path}: cannot write the knowledge base index ({exc})",
+                    hint="check the free disk space and the folder's permissions",
+                ) from exc
+
+    def _rollback(self) -> None:
+        # After some errors (a full disk) SQLite has already rolled back by itself.
+        if self._db.in_transaction:
+            with suppress(sqlite3.Error):
                 self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
 
     def get_meta(self, key: str) -> str | None:
         with self._lock:
