@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import select
 import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -32,6 +34,13 @@ class ServerState:
     headers: list[dict[str, str]] = field(default_factory=list)
     in_flight: int = 0
     max_in_flight: int = 0
+    chunk_delay: float = 0.0
+    endless: bool = False
+    stall: float = 0.0
+    ignore_stream: bool = False
+    error_event: bool = False
+    disconnected: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -53,25 +62,25 @@ class Handler(BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         with state.lock:
             state.bodies.append(body)
-            state.headers.append(dict(self.headers))
+            state.headers.append({k.lower(): v for k, v in self.headers.items()})
             state.in_flight += 1
             state.max_in_flight = max(state.max_in_flight, state.in_flight)
             failing = state.fail_503 > 0
             state.fail_503 -= int(failing)
         try:
-            time.sleep(state.delay)
+            state.release.wait(state.delay)  # the fixture's teardown cuts a long delay short
             if self.path != "/v1/chat/completions":
                 self._json(404, {"error": {"message": f"no route {self.path}"}})
             elif failing:
                 self._json(503, {"error": {"message": "overloaded"}})
             elif state.status is not None:
                 self._json(state.status, {"error": {"message": "stop must be a list"}})
-            elif body.get("stream"):
-                self._stream(body)
+            elif body.get("stream") and not state.ignore_stream:
+                self._stream(body, state)
             else:
                 self._answer(body)
         except (BrokenPipeError, ConnectionResetError):
-            pass
+            state.disconnected.set()
         finally:
             with state.lock:
                 state.in_flight -= 1
@@ -87,7 +96,8 @@ class Handler(BaseHTTPRequestHandler):
             },
         )
 
-    def _stream(self, body: dict[str, Any]) -> None:
+    def _stream(self, body: dict[str, Any], state: ServerState) -> None:
+        """Word by word; `endless` keeps going (slowly) until the client hangs up."""
         words, finish = reply_for(body)
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
@@ -97,13 +107,26 @@ class Handler(BaseHTTPRequestHandler):
             {"choices": [{"index": 0, "delta": {"content": p}, "finish_reason": None}]}
             for p in pieces
         ]
+        if state.error_event:
+            events.append({"error": {"message": "model crashed"}})
         events.append({"choices": [{"index": 0, "delta": {}, "finish_reason": finish}]})
         if body.get("stream_options", {}).get("include_usage"):
-            events.append({"choices": [], "usage": {"prompt_tokens": 7, "completion_tokens": 3}})
+            usage = {"prompt_tokens": 7, "completion_tokens": len(words)}
+            events.append({"choices": [], "usage": usage})
         for event in events:
-            self.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
-            self.wfile.flush()
+            self._event(event, state.chunk_delay)
+        while state.endless and not state.release.is_set():
+            more = {"choices": [{"index": 0, "delta": {"content": " more"}, "finish_reason": None}]}
+            self._event(more, state.stall or state.chunk_delay)
         self.wfile.write(b"data: [DONE]\n\n")
+
+    def _event(self, event: dict[str, Any], delay: float) -> None:
+        self.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
+        self.wfile.flush()
+        # Wait, but notice at once when the client hangs up (as vLLM aborts the request).
+        readable, _, _ = select.select([self.connection], [], [], delay)
+        if readable and not self.connection.recv(1, socket.MSG_PEEK):
+            raise ConnectionResetError("the client hung up")
 
     def _json(self, status: int, data: dict[str, Any]) -> None:
         raw = json.dumps(data).encode()
@@ -121,17 +144,26 @@ def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
 
 
-@pytest.fixture
-def server() -> Iterator[tuple[str, ServerState]]:
+@contextmanager
+def serve() -> Iterator[tuple[str, ServerState]]:
+    """A fake OpenAI-compatible server on a free loopback port, and what it saw."""
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.state = ServerState()  # type: ignore[attr-defined]
+    state = ServerState()
+    httpd.state = state  # type: ignore[attr-defined]
     thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/v1", httpd.state  # type: ignore[attr-defined]
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/v1", state
     finally:
+        state.release.set()
         httpd.shutdown()
         httpd.server_close()
+
+
+@pytest.fixture
+def server() -> Iterator[tuple[str, ServerState]]:
+    with serve() as running:
+        yield running
 
 
 def backend(url: str, **spec: Any) -> OpenAIHTTPBackend:
@@ -155,7 +187,8 @@ def test_batch_returns_in_order_with_counts(server: tuple[str, ServerState]) -> 
     assert all(c.prompt_tokens == 7 and c.finish_reason == "stop" for c in out)
     assert all(c.seconds > 0 for c in out)
     by_text = {b["messages"][-1]["content"]: b for b in state.bodies}
-    assert by_text["one"]["model"] == "tiny" and by_text["one"]["stream"] is False
+    # Every request streams (for cancellation and first-token times), tokens wanted or not.
+    assert by_text["one"]["model"] == "tiny" and by_text["one"]["stream"] is True
     assert "stop" not in by_text["one"] and "seed" not in by_text["one"]
     assert by_text["two two"]["stop"] == ["\n"] and by_text["two two"]["seed"] == 3
     assert by_text["one"]["max_tokens"] == 200 and by_text["one"]["top_p"] == 0.95
@@ -281,8 +314,18 @@ def test_api_key_from_env_and_trailing_slash(
         model.generate([ask("key")])
     finally:
         model.close()
-    assert state.headers[0]["Authorization"] == "Bearer sk-test"
+    assert state.headers[0]["authorization"] == "Bearer sk-test"
     assert model.count_tokens("two words") == 2
+
+
+def test_no_key_sends_no_authorization(server: tuple[str, ServerState]) -> None:
+    url, state = server
+    model = backend(url)
+    try:
+        model.generate([ask("anonymous")])
+    finally:
+        model.close()
+    assert "authorization" not in state.headers[0]
 
 
 def test_missing_url_is_a_config_error() -> None:

@@ -4,37 +4,41 @@
 the official client, so it normally ends in `/v1` (http://127.0.0.1:8000/v1). A URL that
 already ends in `/chat/completions` is used as given.
 
-A server batches concurrent requests itself, so a round is sent as concurrent requests over
-one pooled connection set rather than one after another.
+The official `openai` client does the HTTP work (SSE parsing, retries with exponential
+backoff that honours Retry-After, timeouts), so this module holds only what the client does
+not know: a round is sent as concurrent requests over one pooled connection set (a server
+batches concurrent requests itself), a cancelled run closes its open streams at once, each
+completion carries its timings, and every failure becomes one line that names the server.
+
+Every request streams, whether or not the caller wants tokens: a stream is what lets a
+cancelled run stop the server's work mid-answer and what gives a first-token time.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, NoReturn, cast
 
-import httpx
+import httpx2
+import openai
+from openai.types.chat import ChatCompletionChunk
 
+from murmurnet.cancellation import Cancellation
 from murmurnet.config import ModelSpec
-from murmurnet.errors import BackendUnavailableError, ConfigError
+from murmurnet.errors import BackendUnavailableError, ConfigError, MurmurError
 from murmurnet.models.base import TokenCallback, rough_token_count
+from murmurnet.models.openai_batch import Batch, Clock, abort
 from murmurnet.models.registry import LoadOptions
 from murmurnet.types import Completion, GenerationRequest
 
-_BACKOFF_BASE = 0.25
-_BACKOFF_CAP = 4.0
 _PATH = "/chat/completions"
-Emit = Callable[[str], None]
-T = TypeVar("T")
-
-
-class _Retryable(Exception):
-    """A failure another attempt may cure (network, timeout, 429, 5xx); holds the cause."""
+# The client refuses to start without a key; with none configured the header is omitted.
+_NO_KEY = "unused"
 
 
 class OpenAIHTTPBackend:
@@ -56,38 +60,44 @@ class OpenAIHTTPBackend:
         self.name = model
         self.context_size = context_size
         self.url = url.rstrip("/")
-        self._endpoint = self.url if self.url.endswith(_PATH) else self.url + _PATH
         self._model = model
         self._timeout = timeout
         self._retries = retries
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._headers: dict[str, Any] = {} if api_key else {"Authorization": openai.omit}
         # As many connections as worker threads, so no request waits on the pool.
-        self._client = httpx.Client(
-            headers=headers,
-            timeout=httpx.Timeout(timeout),
-            limits=httpx.Limits(
+        self._http = httpx2.Client(
+            limits=httpx2.Limits(
                 max_connections=max_concurrency, max_keepalive_connections=max_concurrency
-            ),
+            )
+        )
+        self._client = openai.OpenAI(
+            base_url=self.url.removesuffix(_PATH),
+            api_key=api_key or _NO_KEY,
+            timeout=timeout,
+            max_retries=retries,
+            http_client=self._http,
         )
         self._executor = ThreadPoolExecutor(max_concurrency, thread_name_prefix="murmurnet-http")
 
     def generate(
-        self, requests: Sequence[GenerationRequest], on_token: TokenCallback | None = None
+        self,
+        requests: Sequence[GenerationRequest],
+        on_token: TokenCallback | None = None,
+        cancel: Cancellation | None = None,
     ) -> list[Completion]:
-        # One lock per batch so callers' on_token never runs on two threads at once.
-        lock = threading.Lock()
-        if len(requests) == 1:
-            return [self._complete(requests[0], _emitter(on_token, 0, lock))]
+        """Send every request at once; the first failure (an HTTP error, an exception from
+        `on_token`, a cancellation) ends the call and closes the other requests' streams."""
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        batch = Batch(on_token, cancel)
         futures = [
-            self._executor.submit(self._complete, request, _emitter(on_token, index, lock))
+            self._executor.submit(self._complete, request, index, batch)
             for index, request in enumerate(requests)
         ]
         try:
-            return [future.result() for future in futures]
-        except BaseException:
-            for future in futures:
-                future.cancel()
-            raise
+            return batch.wait(futures)
+        finally:
+            batch.close(futures)
 
     def count_tokens(self, text: str) -> int:
         """No tokenizer is reachable over HTTP, so this is an estimate."""
@@ -96,83 +106,136 @@ class OpenAIHTTPBackend:
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
         self._client.close()
+        self._http.close()
 
-    def _complete(self, request: GenerationRequest, emit: Emit | None) -> Completion:
-        payload = self._payload(request, stream=emit is not None)
-        started = time.monotonic()
-        pieces: list[str] = []
-        attempt = 0
-        while True:
-            try:
-                text, finish, usage = self._attempt(payload, emit, pieces)
-                break
-            except _Retryable as exc:
-                # Text already streamed to the caller cannot be taken back, so no retry then.
-                if attempt >= self._retries or pieces:
-                    raise BackendUnavailableError(
-                        f"cannot reach OpenAI-compatible server at {self.url}: {exc}",
-                        hint=f"gave up after {attempt + 1} attempt(s); is the server running "
-                        "and is `url:` its base (usually ending in /v1)?",
-                    ) from exc
-                time.sleep(min(_BACKOFF_CAP, _BACKOFF_BASE * 2**attempt))
-                attempt += 1
+    def _complete(self, request: GenerationRequest, index: int, batch: Batch) -> Completion:
+        clock = Clock(submitted=batch.submitted, admitted=time.monotonic())
+        batch.stop.raise_if_cancelled()
+        text, finish, usage = self._stream(request, index, batch, clock)
+        end = time.monotonic()
         prompt = "\n".join(message.content for message in request.messages)
         details = usage.get("prompt_tokens_details") or {}
+        first_event = clock.first_event if clock.first_event is not None else end
         return Completion(
             text=text,
             prompt_tokens=_int(usage.get("prompt_tokens"), rough_token_count(prompt)),
             completion_tokens=_int(usage.get("completion_tokens"), rough_token_count(text)),
             cached_tokens=_int(details.get("cached_tokens"), 0),
-            seconds=time.monotonic() - started,
+            seconds=end - clock.admitted,
+            queue_seconds=clock.admitted - clock.submitted,
+            first_token_seconds=(
+                None if clock.first_token is None else clock.first_token - clock.submitted
+            ),
+            # A server does not report its prefill; time to the first streamed event (which
+            # carries the first token) is the closest estimate, network and retries included.
+            prefill_seconds=first_event - clock.admitted,
+            decode_seconds=end - first_event,
             finish_reason="length" if finish == "length" else "stop",
         )
 
-    def _payload(self, request: GenerationRequest, *, stream: bool) -> dict[str, Any]:
-        # top_k and repeat_penalty are not OpenAI fields; strict servers reject unknown ones.
-        payload: dict[str, Any] = {
-            "model": self._model,
-            "messages": [message.model_dump() for message in request.messages],
-            "max_tokens": request.max_tokens,
-            "temperature": request.temperature,
-            "top_p": request.top_p,
-            "stream": stream,
-        }
-        if request.seed is not None:
-            payload["seed"] = request.seed
-        if request.stop:
-            payload["stop"] = request.stop
-        if stream:
-            payload["stream_options"] = {"include_usage": True}
-        return payload
-
-    def _attempt(
-        self, payload: dict[str, Any], emit: Emit | None, pieces: list[str]
+    def _stream(
+        self, request: GenerationRequest, index: int, batch: Batch, clock: Clock
     ) -> tuple[str, str | None, dict[str, Any]]:
-        """One request. httpx bounds each read; the deadline bounds a server that trickles."""
-        deadline = time.monotonic() + self._timeout
+        """One streamed request. The client bounds each read (and retries before the
+        answer starts); the deadline bounds a server that trickles."""
         try:
-            with self._client.stream("POST", self._endpoint, json=payload) as response:
-                if response.status_code >= 400:
-                    response.read()
-                    self._fail(response)
-                if emit is None or "event-stream" not in response.headers.get("content-type", ""):
-                    body = b"".join(_until(response.iter_bytes(), deadline, self._timeout))
-                    text, finish, usage = self._parse(body)
-                    if emit is not None and text:  # a server that ignored `stream: true`
-                        pieces.append(text)
-                        emit(text)
-                    return text, finish, usage
-                return self._parse_stream(response, deadline, emit, pieces)
-        except httpx.TimeoutException as exc:
-            raise _Retryable(f"no answer within {self._timeout:g} s") from exc
-        except httpx.TransportError as exc:
-            text = str(exc) or type(exc).__name__
-            raise _Retryable("connection refused" if "refused" in text.lower() else text) from exc
+            stream = self._client.chat.completions.create(
+                model=self._model,
+                # top_k and repeat_penalty are not OpenAI fields; strict servers reject them.
+                messages=cast(Any, [message.model_dump() for message in request.messages]),
+                max_tokens=request.max_tokens,
+                temperature=request.temperature,
+                top_p=request.top_p,
+                seed=openai.omit if request.seed is None else request.seed,
+                stop=request.stop or openai.omit,
+                stream=True,
+                stream_options={"include_usage": True},
+                extra_headers=self._headers,
+            )
+        except openai.APIError as exc:
+            self._fail(exc, batch)
+        deadline = time.monotonic() + self._timeout
+        pieces: list[str] = []
+        finish: str | None = None
+        usage: dict[str, Any] = {}
+        with stream:
+            response = stream.response
+            unlink = batch.stop.on_cancel(lambda: abort(response))
+            try:
+                if "event-stream" not in response.headers.get("content-type", ""):
+                    return self._whole(response, index, batch, clock)  # `stream` was ignored
+                chunks = iter(stream)
+                while (chunk := self._next(chunks, batch)) is not None:
+                    clock.first_event = clock.first_event or time.monotonic()
+                    if time.monotonic() > deadline:
+                        raise self._unreachable(f"no complete answer within {self._timeout:g} s")
+                    if chunk.usage is not None:
+                        usage = chunk.usage.model_dump()
+                    for choice in chunk.choices or []:
+                        piece = (choice.delta.content if choice.delta else None) or ""
+                        finish = choice.finish_reason or finish
+                        if piece:
+                            clock.first_token = clock.first_token or time.monotonic()
+                            pieces.append(piece)
+                            batch.emit(index, piece)
+            finally:
+                unlink()
+        # A shut socket can look like the end of a body that ends when the connection does.
+        batch.stop.raise_if_cancelled()
+        return "".join(pieces), finish, usage
 
-    def _fail(self, response: httpx.Response) -> None:
-        status, message = response.status_code, _server_message(response)
-        if status == 429 or status >= 500:
-            raise _Retryable(f"HTTP {status}: {message}")
+    def _next(
+        self, chunks: Iterator[ChatCompletionChunk], batch: Batch
+    ) -> ChatCompletionChunk | None:
+        """The next chunk, or None at the end; HTTP failures become typed errors here so
+        that an exception from `on_token` is never mistaken for one."""
+        try:
+            return next(chunks)
+        except StopIteration:
+            return None
+        except openai.APIError as exc:
+            self._fail(exc, batch)
+        except ValueError as exc:  # an event that is not JSON, or not a chunk
+            batch.stop.raise_if_cancelled()
+            raise self._garbled(str(exc)) from exc
+
+    def _whole(
+        self, response: httpx2.Response, index: int, batch: Batch, clock: Clock
+    ) -> tuple[str, str | None, dict[str, Any]]:
+        """A server that answered with one JSON body although a stream was asked for."""
+        try:
+            body = response.read()
+        except httpx2.HTTPError as exc:
+            batch.stop.raise_if_cancelled()
+            raise self._unreachable(str(exc) or type(exc).__name__) from exc
+        clock.first_event = time.monotonic()
+        try:
+            data = json.loads(body)
+            choice = data["choices"][0]
+            text = str(choice["message"].get("content") or "")
+            finish, usage = choice.get("finish_reason"), dict(data.get("usage") or {})
+        except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+            raise self._garbled(body[:200].decode("utf-8", "replace")) from exc
+        if text:
+            clock.first_token = clock.first_event
+            batch.emit(index, text)
+        return text, finish, usage
+
+    def _fail(self, exc: openai.APIError, batch: Batch) -> NoReturn:
+        """Translate the client's error into one line that names the server."""
+        batch.stop.raise_if_cancelled()
+        if isinstance(exc, openai.APITimeoutError):
+            raise self._unreachable(f"no answer within {self._timeout:g} s") from exc
+        if isinstance(exc, openai.APIConnectionError):
+            raise self._unreachable(_cause(exc)) from exc
+        if not isinstance(exc, openai.APIStatusError):  # an `error` event inside the stream
+            reason = _one_line(exc.message)
+            raise BackendUnavailableError(
+                f"OpenAI-compatible server at {self.url} failed mid-answer: {reason}"
+            ) from exc
+        status, message = exc.status_code, _server_message(exc.response)
+        if status == 429 or status >= 500:  # the client has retried these already
+            raise self._unreachable(f"HTTP {status}: {message}") from exc
         hint = "check the model spec and the server's limits"
         if status in (401, 403):
             hint = "check `api_key:` or OPENAI_API_KEY"
@@ -181,69 +244,34 @@ class OpenAIHTTPBackend:
         raise BackendUnavailableError(
             f"OpenAI-compatible server at {self.url} refused the request: HTTP {status}: {message}",
             hint=hint,
+        ) from exc
+
+    def _unreachable(self, reason: str) -> MurmurError:
+        return BackendUnavailableError(
+            f"cannot reach OpenAI-compatible server at {self.url}: {reason}",
+            hint=f"gave up after {self._retries + 1} attempt(s); is the server running "
+            "and is `url:` its base (usually ending in /v1)?",
         )
 
-    def _parse(self, body: bytes) -> tuple[str, str | None, dict[str, Any]]:
-        try:
-            data = json.loads(body)
-            choice = data["choices"][0]
-            text = choice["message"].get("content") or ""
-            return str(text), choice.get("finish_reason"), dict(data.get("usage") or {})
-        except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
-            raise self._garbled(body[:200].decode("utf-8", "replace")) from exc
-
-    def _parse_stream(
-        self, response: httpx.Response, deadline: float, emit: Emit, pieces: list[str]
-    ) -> tuple[str, str | None, dict[str, Any]]:
-        finish: str | None = None
-        usage: dict[str, Any] = {}
-        for line in _until(response.iter_lines(), deadline, self._timeout):
-            if not line.startswith("data:"):
-                continue
-            data = line[len("data:") :].strip()
-            if data == "[DONE]":
-                break
-            try:
-                event = json.loads(data)
-                if "error" in event:
-                    raise BackendUnavailableError(
-                        f"OpenAI-compatible server at {self.url} failed mid-answer: "
-                        f"{_error_text(event)}"
-                    )
-                usage = dict(event.get("usage") or usage)
-                for choice in event.get("choices") or []:
-                    piece = (choice.get("delta") or {}).get("content") or ""
-                    finish = choice.get("finish_reason") or finish
-                    if piece:
-                        pieces.append(piece)
-                        emit(piece)
-            except (ValueError, TypeError, AttributeError) as exc:
-                raise self._garbled(data[:200]) from exc
-        return "".join(pieces), finish, usage
-
-    def _garbled(self, sample: str) -> BackendUnavailableError:
+    def _garbled(self, sample: str) -> MurmurError:
         return BackendUnavailableError(
-            f"server at {self.url} did not answer with an OpenAI chat completion: {sample!r}",
+            f"server at {self.url} did not answer with an OpenAI chat completion: "
+            f"{_one_line(sample)[:200]!r}",
             hint="check that `url:` points at an OpenAI-compatible API",
         )
 
 
-def _until(items: Iterable[T], deadline: float, timeout: float) -> Iterable[T]:
-    for item in items:
-        if time.monotonic() > deadline:
-            raise _Retryable(f"no complete answer within {timeout:g} s")
-        yield item
-
-
-def _emitter(on_token: TokenCallback | None, index: int, lock: threading.Lock) -> Emit | None:
-    if on_token is None:
-        return None
-
-    def emit(piece: str) -> None:
-        with lock:
-            on_token(index, piece)
-
-    return emit
+def _cause(exc: BaseException) -> str:
+    """The root of a connection error, e.g. 'connection refused' rather than 'Connection error.'."""
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    if any(isinstance(e, ConnectionRefusedError) or "refused" in str(e).lower() for e in seen):
+        return "connection refused"
+    root = seen[-1]
+    return _one_line(str(root)) or type(root).__name__
 
 
 def _error_text(data: Any) -> str:
@@ -253,13 +281,18 @@ def _error_text(data: Any) -> str:
     return ""
 
 
-def _server_message(response: httpx.Response) -> str:
+def _server_message(response: httpx2.Response) -> str:
     try:
         text = _error_text(response.json())
-    except ValueError:
+    except (ValueError, httpx2.HTTPError):
         text = ""
-    text = text or response.text or response.reason_phrase
-    return " ".join(text.split())[:300]
+    with contextlib.suppress(httpx2.HTTPError):
+        text = text or response.text
+    return _one_line(text or response.reason_phrase)[:300]
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 def _int(value: Any, default: int) -> int:
