@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -14,8 +16,9 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 tokenizers = pytest.importorskip("tokenizers")
 
+from murmurnet.cancellation import Cancellation  # noqa: E402
 from murmurnet.config import ModelSpec  # noqa: E402
-from murmurnet.errors import ModelFileError, ModelNotFoundError  # noqa: E402
+from murmurnet.errors import CancelledError, ModelFileError, ModelNotFoundError  # noqa: E402
 from murmurnet.models.registry import LoadOptions, create_backend  # noqa: E402
 from murmurnet.models.transformers import TransformersBackend, create  # noqa: E402
 from murmurnet.types import GenerationRequest, Message  # noqa: E402
@@ -161,7 +164,12 @@ def test_streaming_callback_and_token_counts(backend: TransformersBackend) -> No
         [_ask(p, max_tokens=4, temperature=0) for p in PROMPTS[:2]],
         on_token=lambda i, t: seen.append((i, t)),
     )
-    assert seen == [(0, replies[0].text), (1, replies[1].text)]
+    # Text arrives piece by piece as it is made, and the pieces add up to each reply.
+    for index, reply in enumerate(replies):
+        pieces = [piece for i, piece in seen if i == index]
+        assert "".join(pieces) == reply.text
+        assert len(pieces) == reply.completion_tokens > 1
+    assert {i for i, _ in seen[:2]} == {0, 1}, "rows stream side by side, not one after another"
     assert backend.count_tokens("the cat sat") == 3
     assert backend.context_size == 256
     assert backend.can_batch
@@ -189,3 +197,92 @@ def test_missing_model_raises_typed_errors(tmp_path: Path) -> None:
         create(ModelSpec(type="transformers", hf_name="no-such/model"), options)
     assert caught.value.hint is not None and "--no-local-files" in caught.value.hint
     assert "\n" not in caught.value.one_line()
+
+
+class Boom(Exception):
+    """What a caller's token callback raises."""
+
+
+def test_streamed_pieces_never_show_the_stop_string(backend: TransformersBackend) -> None:
+    plain = backend.generate([_ask(PROMPTS[0], max_tokens=12, temperature=0)])[0]
+    words = plain.text.split()
+    if len(words) < 3:
+        pytest.skip("the random model stopped too early to pick a stop word")
+    stop = words[2]
+    seen: list[str] = []
+    cut = backend.generate(
+        [_ask(PROMPTS[0], max_tokens=12, temperature=0, stop=[stop])],
+        on_token=lambda _i, piece: seen.append(piece),
+    )[0]
+    assert "".join(seen) == cut.text and stop not in "".join(seen)
+
+
+def test_cancel_ends_generation_at_the_next_step(backend: TransformersBackend) -> None:
+    cancel = Cancellation()
+    seen: list[str] = []
+
+    def on_token(_index: int, piece: str) -> None:
+        seen.append(piece)
+        if len(seen) == 2:
+            cancel.cancel("user pressed stop")
+
+    request = _ask(PROMPTS[0], max_tokens=60, temperature=0)
+    full = backend.generate([request])[0]
+    assert full.completion_tokens > 4, "the model must talk long enough to be cut short"
+    with pytest.raises(CancelledError, match="user pressed stop"):
+        backend.generate([request, request], on_token=on_token, cancel=cancel)
+    # Stopped within a step of the cancel, not at the end of the reply.
+    assert len(seen) <= 4 < 2 * full.completion_tokens
+    # The model is free for the next caller.
+    assert backend.generate([request])[0].text == full.text
+
+
+def test_cancel_from_another_thread_and_before_the_call(backend: TransformersBackend) -> None:
+    cancel = Cancellation()
+    cancel.cancel("too late")
+    with pytest.raises(CancelledError, match="too late"):
+        backend.generate([_ask(PROMPTS[0], max_tokens=4)], cancel=cancel)
+    cancel = Cancellation()
+    started = threading.Event()
+    # The tiny model is fast, so only a callback that waits can keep generation running
+    # long enough for another thread's cancel to land mid-way.
+    threading.Thread(target=lambda: started.wait(5) and cancel.cancel("stop")).start()
+
+    def on_token(_index: int, _piece: str) -> None:
+        started.set()
+        time.sleep(0.01)
+
+    begun = time.monotonic()
+    with pytest.raises(CancelledError):
+        backend.generate([_ask(PROMPTS[1], max_tokens=250, temperature=0)], on_token, cancel)
+    assert time.monotonic() - begun < 5
+
+
+def test_raising_on_token_reaches_the_caller_unchanged(backend: TransformersBackend) -> None:
+    boom = Boom("callback failed")
+
+    def on_token(_index: int, _piece: str) -> None:
+        raise boom
+
+    requests = [_ask(p, max_tokens=8, temperature=0) for p in PROMPTS]
+    with pytest.raises(Boom) as caught:
+        backend.generate(requests, on_token=on_token)
+    assert caught.value is boom
+    assert len(backend.generate(requests)) == 3  # the lock was released
+
+
+def test_timings_are_filled(backend: TransformersBackend) -> None:
+    greedy = _ask(PROMPTS[2], max_tokens=8, temperature=0)
+    short = _ask(PROMPTS[0], max_tokens=1, temperature=0)
+    sampled = _ask(PROMPTS[0], max_tokens=6, temperature=1.0, seed=1)
+    first, one, second = backend.generate([greedy, short, sampled])
+    for reply in (first, one, second):
+        assert reply.first_token_seconds is not None
+        assert reply.prefill_seconds > 0 and reply.decode_seconds >= 0
+        assert reply.seconds == pytest.approx(reply.prefill_seconds + reply.decode_seconds)
+        assert reply.first_token_seconds >= reply.prefill_seconds
+    # The prompt pass is shared by the padded batch; a one-token row stops its clock early.
+    assert first.prefill_seconds == one.prefill_seconds
+    assert one.decode_seconds <= first.decode_seconds and one.completion_tokens == 1
+    # The sampled request runs as a second group, after the greedy one: it queued.
+    assert second.queue_seconds >= first.seconds > 0

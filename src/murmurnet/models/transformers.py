@@ -3,6 +3,10 @@
 torch and transformers are imported only when a model of this type is loaded, so the
 package works without them. Nothing is downloaded unless `local_files_only` is off
 (`--no-local-files`): a run must never reach the network by surprise.
+
+One stopping criterion watches every generation step of a padded batch: it streams each
+row's new text, ends rows at their stop strings or their own token limit, records when
+the prompt pass and each row finished, and ends the whole batch when the run is cancelled.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from murmurnet.cancellation import Cancellation
 from murmurnet.config import ModelSpec
 from murmurnet.errors import (
     ContextOverflowError,
@@ -109,13 +114,18 @@ class TransformersBackend:
         raise ModelNotFoundError("a transformers model needs `path` or `hf_name`")
 
     def generate(
-        self, requests: Sequence[GenerationRequest], on_token: TokenCallback | None = None
+        self,
+        requests: Sequence[GenerationRequest],
+        on_token: TokenCallback | None = None,
+        cancel: Cancellation | None = None,
     ) -> list[Completion]:
-        """Run the batch; `on_token` gets each completion's full text once, after generation.
+        """Run the batch, streaming each row's text through `on_token` as it is made.
 
-        Real token streaming would need a streamer thread per batch row, which the padded
-        batch call does not offer, so callers only see text when the batch is done.
+        An exception from `on_token` ends generation and reaches the caller unchanged;
+        `cancel` ends it at the next step with `CancelledError`. Time spent waiting for
+        the model (another caller, or an earlier group of this batch) is `queue_seconds`.
         """
+        submitted = time.perf_counter()
         groups: dict[_GroupKey, list[int]] = {}
         for index, request in enumerate(requests):
             key = (
@@ -130,15 +140,21 @@ class TransformersBackend:
         results: dict[int, Completion] = {}
         with self._lock:
             for indexes in groups.values():
+                if cancel is not None:
+                    cancel.raise_if_cancelled()
                 batch = [requests[i] for i in indexes]
-                results.update(zip(indexes, self._run_group(batch), strict=True))
-        completions = [results[i] for i in range(len(requests))]
-        if on_token is not None:
-            for index, completion in enumerate(completions):
-                on_token(index, completion.text)
-        return completions
+                replies = self._run_group(batch, indexes, submitted, on_token, cancel)
+                results.update(zip(indexes, replies, strict=True))
+        return [results[i] for i in range(len(requests))]
 
-    def _run_group(self, batch: list[GenerationRequest]) -> list[Completion]:
+    def _run_group(
+        self,
+        batch: list[GenerationRequest],
+        indexes: list[int],
+        submitted: float,
+        on_token: TokenCallback | None,
+        cancel: Cancellation | None,
+    ) -> list[Completion]:
         torch = self._torch
         first = batch[0]
         prompts = [self._encode(request) for request in batch]
@@ -151,10 +167,12 @@ class TransformersBackend:
         ids = [(p[:1] or [self._pad]) * (width - len(p)) + p for p in prompts]
         mask = [[0] * (width - len(p)) + [1] * len(p) for p in prompts]
         device = self._model.device
+        watch = _Watch(torch, self._tokenizer, batch, indexes, width, self._eos, on_token, cancel)
         settings: dict[str, Any] = {
             "max_new_tokens": max(request.max_tokens for request in batch),
             "pad_token_id": self._pad,
             "repetition_penalty": first.repeat_penalty if first.repeat_penalty > 0 else 1.0,
+            "stopping_criteria": self._transformers.StoppingCriteriaList([watch]),
         }
         if first.temperature == 0:
             settings.update(do_sample=False, temperature=None, top_p=None, top_k=None)
@@ -165,29 +183,27 @@ class TransformersBackend:
                 top_p=first.top_p,
                 top_k=first.top_k or None,
             )
-        if first.stop:
-            # Rows stop as soon as they produce a stop string instead of running to the limit.
-            stop = _StopStrings(torch, self._tokenizer, first.stop, width)
-            settings["stopping_criteria"] = self._transformers.StoppingCriteriaList([stop])
         if first.seed is not None:
             torch.manual_seed(first.seed)
-        started = time.perf_counter()
+        watch.admitted = time.perf_counter()
         with torch.inference_mode():
             output = self._model.generate(
                 input_ids=torch.tensor(ids, dtype=torch.long, device=device),
                 attention_mask=torch.tensor(mask, dtype=torch.long, device=device),
                 **settings,
             )
-        seconds = time.perf_counter() - started
+        ended = time.perf_counter()
+        if cancel is not None:
+            cancel.raise_if_cancelled()
         rows: list[list[int]] = output[:, width:].tolist()
-        return [
-            self._finish(request, row, len(prompt), seconds)
-            for request, prompt, row in zip(batch, prompts, rows, strict=True)
-        ]
+        completions = []
+        for row, (request, prompt, tokens) in enumerate(zip(batch, prompts, rows, strict=True)):
+            completion = self._finish(request, tokens, len(prompt))
+            watch.flush(row, completion.text)
+            completions.append(watch.timed(row, completion, submitted, ended))
+        return completions
 
-    def _finish(
-        self, request: GenerationRequest, row: list[int], prompt_tokens: int, seconds: float
-    ) -> Completion:
+    def _finish(self, request: GenerationRequest, row: list[int], prompt_tokens: int) -> Completion:
         tokens = row[: request.max_tokens]
         ended = next((i for i, token in enumerate(tokens) if token in self._eos), None)
         if ended is not None:
@@ -205,7 +221,6 @@ class TransformersBackend:
             text=str(text),
             prompt_tokens=prompt_tokens,
             completion_tokens=len(tokens),
-            seconds=seconds,
             finish_reason="length" if full else "stop",
         )
 
@@ -238,23 +253,102 @@ class TransformersBackend:
         gc.collect()
 
 
-class _StopStrings:
-    """Ends a row once its decoded text holds a stop string.
+class _Watch:
+    """The stopping criterion called after every generation step of one padded batch.
 
-    transformers' own `stop_strings` rebuilds text from vocabulary pieces and fails on some
-    tokenizers; decoding the generated tail is slower per step but works for any tokenizer.
+    It ends a row once its decoded text holds a stop string (transformers' own
+    `stop_strings` rebuilds text from vocabulary pieces and fails on some tokenizers) or it
+    reaches its own `max_tokens` (the batch runs to the largest), streams the text each row
+    gained, and ends every row when the run is cancelled. Text that could still grow into a
+    stop string, or an unfinished multi-byte character, is held back until it cannot.
     """
 
-    def __init__(self, torch: Any, tokenizer: Any, stops: Sequence[str], prompt_width: int) -> None:
+    def __init__(
+        self,
+        torch: Any,
+        tokenizer: Any,
+        batch: Sequence[GenerationRequest],
+        indexes: Sequence[int],
+        prompt_width: int,
+        eos: set[int],
+        on_token: TokenCallback | None,
+        cancel: Cancellation | None,
+    ) -> None:
         self._torch = torch
         self._tokenizer = tokenizer
-        self._stops = [stop for stop in stops if stop]
+        self._stops = [stop for stop in batch[0].stop if stop]
+        self._hold = max((len(stop) for stop in self._stops), default=1) - 1
+        self._limits = [request.max_tokens for request in batch]
+        self._indexes = list(indexes)
         self._width = prompt_width
+        self._eos = eos
+        self._on_token = on_token
+        self._cancel = cancel
+        self._done = [False] * len(batch)
+        self._sent = [""] * len(batch)
+        self.admitted = 0.0
+        self.first_step: float | None = None
+        self._row_ended: list[float | None] = [None] * len(batch)
 
     def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
-        texts = self._tokenizer.batch_decode(input_ids[:, self._width :], skip_special_tokens=True)
-        done = [any(stop in text for stop in self._stops) for text in texts]
+        now = time.perf_counter()
+        if self.first_step is None:
+            self.first_step = now  # the prompt pass and the first token are done
+        if self._cancel is not None and self._cancel.cancelled:
+            return self._flags([True] * len(self._done), input_ids)
+        generated = input_ids[:, self._width :]
+        texts: list[str] | None = None
+        if self._stops or self._on_token is not None:
+            texts = self._tokenizer.batch_decode(generated, skip_special_tokens=True)
+        for row, done in enumerate(self._done):
+            if done:
+                continue
+            count = int(generated.shape[1])
+            last = int(generated[row, -1])
+            cut = _stop_at(texts[row], self._stops) if texts is not None else None
+            if last in self._eos or cut is not None or count >= self._limits[row]:
+                self._done[row] = True
+                self._row_ended[row] = now
+            if texts is not None and self._on_token is not None:
+                text = texts[row] if cut is None else texts[row][:cut]
+                ready = text if cut is not None else text[: len(text) - self._hold]
+                self._send(row, ready.rstrip("\ufffd"))
+        return self._flags(self._done, input_ids)
+
+    def _flags(self, done: list[bool], input_ids: Any) -> Any:
         return self._torch.tensor(done, dtype=self._torch.bool, device=input_ids.device)
+
+    def _send(self, row: int, ready: str) -> None:
+        # Decoding more tokens can rewrite the end of earlier text; only growth is sent.
+        if len(ready) > len(self._sent[row]) and ready.startswith(self._sent[row]):
+            piece, self._sent[row] = ready[len(self._sent[row]) :], ready
+            assert self._on_token is not None
+            self._on_token(self._indexes[row], piece)
+
+    def flush(self, row: int, text: str) -> None:
+        """Send what the final text adds to what was streamed, so the pieces add up to it."""
+        if self._on_token is not None:
+            self._send(row, text)
+
+    def timed(self, row: int, completion: Completion, submitted: float, ended: float) -> Completion:
+        """The completion with its timings: the prompt pass is shared by the batch; a row
+        that stopped early stops its clock then."""
+        first = self.first_step if self.first_step is not None else ended
+        last = self._row_ended[row] or ended
+        return completion.model_copy(
+            update={
+                "queue_seconds": self.admitted - submitted,
+                "first_token_seconds": first - submitted if completion.completion_tokens else None,
+                "prefill_seconds": first - self.admitted,
+                "decode_seconds": last - first,
+                "seconds": last - self.admitted,
+            }
+        )
+
+
+def _stop_at(text: str, stops: Sequence[str]) -> int | None:
+    cuts = [text.find(stop) for stop in stops if stop in text]
+    return min(cuts) if cuts else None
 
 
 def _chatml(messages: Sequence[Message]) -> str:
