@@ -18,6 +18,7 @@ BACKENDS = [
     "murmurnet.models.llama",
     "murmurnet.models.transformers",
     "murmurnet.models.openai_http",
+    "murmurnet.models.openai_batch",
     "murmurnet.models.scripted",
 ]
 EDGES = ["murmurnet.cli", "murmurnet.server", "murmurnet.evaluation"]
