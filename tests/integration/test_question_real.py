@@ -1,0 +1,46 @@
+"""A user's bare arithmetic question meets the calculation roles, on the bundled model.
+
+Run through the CLI (`murmurnet ask --json`) in a subprocess: the CLI is the stable
+surface while the Python API is being refactored.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import unicodedata
+
+import pytest
+
+from murmurnet.config import default_cache_folder
+
+pytestmark = pytest.mark.integration
+pytest.importorskip("llama_cpp")
+
+_ENV = {**os.environ, "MURMURNET_CACHE_FOLDER": str(default_cache_folder())}
+
+
+def _murmurnet(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "murmurnet", *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=_ENV,
+        check=False,
+    )
+
+
+def test_bare_multiplication_is_a_calculation_and_is_right() -> None:
+    prepared = _murmurnet("models", "--prepare", "qwen2.5-0.5b")
+    assert prepared.returncode == 0, prepared.stderr
+    result = _murmurnet("ask", "What is 17 * 23?", "--json", "--seed", "1", "--output-tokens", "80")
+    assert result.returncode == 0, result.stderr[-3000:]
+    data = json.loads(result.stdout)
+    assert data["question_type"] == "calculation"
+    roles = {e["role"] for e in data["entries"] if e["kind"] == "contribution"}
+    assert {"solver", "programmer"} <= roles, roles
+    answer = unicodedata.normalize("NFKC", data["answer"]).replace(",", "")
+    assert "391" in answer, json.dumps(data, ensure_ascii=False)[-4000:]
