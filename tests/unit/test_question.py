@@ -54,6 +54,9 @@ def test_language(text: str, language: str) -> None:
         ("What happened in 1969?", "informational"),
         ("What happened on 2024/01/05?", "informational"),
         ("What is 1920x1080 called?", "informational"),
+        ("What is the difference between Python 2 and 3?", "informational"),
+        ("What is a prime number?", "informational"),
+        ("Who was the prime minister in 1990?", "informational"),
     ],
 )
 def test_question_types(text: str, kind: str) -> None:
@@ -82,6 +85,10 @@ def test_question_types(text: str, kind: str) -> None:
         "1個120円のりんごを3個と、1本80円のバナナを2本買いました。合計はいくらですか？",
         "Three friends share 24 cookies equally. How many cookies does each get?",
         "りんごを3個買うといくらですか？",
+        "What is the difference between 15 and 7?",
+        "15と7の差は？",
+        "12を5で割った余りは？",
+        "Is 17 a prime number?",
     ],
 )
 def test_calculations_are_read_from_the_question(text: str) -> None:
