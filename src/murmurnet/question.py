@@ -71,14 +71,14 @@ def detect_language(text: str) -> Language:
 # --- the rules, compiled once from the YAML -------------------------------------------
 
 # Option labels by style: (label pattern at a line start, inline pattern, first two labels).
+# The text is case-folded first, so "A)" and "a)" are one style.
 _OPTION_STYLES: dict[str, tuple[str, str | None, tuple[str, str]]] = {
-    "upper": (r"^\(?([a-h])[).:](?!\d)\s*\S", r"(?:^|\s)\(?([a-h])\)\s*\S", ("a", "b")),
+    "letter": (r"^\(?([a-h])[).:](?!\d)\s*\S", r"(?:^|\s)\(?([a-h])\)\s*\S", ("a", "b")),
     "number": (r"^\(?([1-9])[).](?!\d)\s*\S", r"(?:^|\s)\(([1-9])\)\s*\S", ("1", "2")),
     "iroha": (r"^([イロハニホ])\s*[.、)]\s*\S", None, ("イ", "ロ")),
     "kana": (r"^([アイウエオ])\s*[.、)]\s*\S", None, ("ア", "イ")),
     "circled": (r"^([①-⑩])\s*\S", r"([①-⑩])\s*\S", ("①", "②")),
 }
-# After case folding "A)" and "a)" look alike; one sequence of either counts.
 _QUESTION_WORDS = re.compile(
     r"\?|\b(?:what|who|when|where|which|why|how)\b|何|誰|いつ|どこ|どれ|なぜ|どの|どう|ですか"
 )
