@@ -243,3 +243,43 @@ def test_short_answer_questions_go_on_until_a_majority_agrees() -> None:
     assert [len(batch) for batch in fake.batches] == [3, 1, 3]
     assert [s.round for s in answer.summaries()] == [1]
     assert answer.text == "Answer: 42"
+
+
+def test_a_program_that_ran_outweighs_prose_arithmetic_without_consensus_flags() -> None:
+    """With the default settings, "What is 17 * 23?" once came back as 451: the output agent
+    rewrote the team's notes and miscopied the program's 391."""
+    replies = {
+        "round 1/agent 1": "17 * 23 = 451\nAnswer: 451",
+        "round 1/agent 2": (
+            '```python\ndef main():\n    print(17 * 23)\n\nif __name__ == "__main__":\n'
+            "    main()\n```"
+        ),
+    }
+    fake = ScriptedBackend(lambda request: replies.get(request.tag or "", "Answer: 541"))
+    with MurmurNet(RunConfig(agents=2), backends={"default": fake}) as net:
+        answer = net.ask("What is 17 * 23?")
+    assert answer.question_type == "calculation"
+    assert answer.text.endswith("Program output: 391\nAnswer: 391")
+    assert [r.tag for r in fake.requests] == ["round 1/agent 1", "round 1/agent 2"]
+    agreement = next(e for e in answer.entries if e.kind is EntryKind.AGREEMENT)
+    assert agreement.role == "vote" and "weights: [1.0, 2.0]" in (agreement.source or "")
+
+
+def test_an_agreed_answer_is_told_in_the_words_of_the_agent_that_explained_it() -> None:
+    replies = {
+        "round 1/agent 1": "17 × 23 = 391.\nAnswer: 391",
+        "round 1/agent 2": "```python\nprint(17 * 23)\n```",
+    }
+    fake = ScriptedBackend(lambda request: replies.get(request.tag or "", "Answer: 541"))
+    with MurmurNet(RunConfig(agents=2), backends={"default": fake}) as net:
+        answer = net.ask("What is 17 * 23?")
+    assert answer.text == "17 × 23 = 391.\nAnswer: 391"
+
+
+def test_a_split_vote_on_a_calculation_goes_to_the_output_agent() -> None:
+    replies = {"round 1/agent 1": "Answer: 5", "round 1/agent 2": "```python\nprint(6)\n```"}
+    replies |= {"round 1/agent 3": "Answer: 5", "output": "It is 6."}
+    fake = ScriptedBackend(lambda request: replies.get(request.tag or "", "done"))
+    with MurmurNet(RunConfig(agents=3, summary=False), backends={"default": fake}) as net:
+        answer = net.ask("What is 2 * 3?")
+    assert answer.text == "It is 6."  # the program (weight 2) against two agents saying 5

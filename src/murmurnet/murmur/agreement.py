@@ -33,6 +33,8 @@ class Agreement:
     supporters: int = 0
     rounds: int = 1
     log: list[str] = field(default_factory=list)
+    members: list[int] = field(default_factory=list)
+    """Indices of the answers that make up the committed one (same key)."""
 
 
 _SIMILAR = 0.6
@@ -76,14 +78,24 @@ def clusters(answers: Sequence[str]) -> list[list[int]]:
     return groups
 
 
-def vote(answers: Sequence[str]) -> Agreement:
-    """The largest cluster wins if it is strictly the largest; a tie commits nothing."""
-    groups = sorted(clusters(answers), key=len, reverse=True)
+def vote(answers: Sequence[str], weights: Sequence[float] | None = None) -> Agreement:
+    """The heaviest cluster wins if it is strictly the heaviest; a tie commits nothing.
+
+    Every answer weighs 1 unless `weights` says otherwise: an answer that was checked (a
+    program that ran) can count for more than prose arithmetic from the same small model.
+    """
+    weight = list(weights) if weights is not None else [1.0] * len(answers)
+    groups = sorted(clusters(answers), key=lambda g: sum(weight[i] for i in g), reverse=True)
     log = [f"clusters: {[[i + 1 for i in g] for g in groups]}"]
-    if not groups or (len(groups) > 1 and len(groups[0]) == len(groups[1])):
+    if weights is not None:
+        log.append(f"weights: {[weight[i] for i in range(len(answers))]}")
+    tied = len(groups) > 1 and sum(weight[i] for i in groups[0]) == sum(
+        weight[i] for i in groups[1]
+    )
+    if not groups or tied:
         return Agreement(Protocol.VOTE, None, 0, 1, [*log, "tie: the output agent decides"])
     winner = groups[0]
-    return Agreement(Protocol.VOTE, answers[winner[0]], len(winner), 1, log)
+    return Agreement(Protocol.VOTE, answers[winner[0]], len(winner), 1, log, list(winner))
 
 
 Approve = Callable[[int, str], list[bool]]

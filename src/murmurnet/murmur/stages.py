@@ -7,6 +7,7 @@ through `RunContext.generate`, and writes what it learnt back to the blackboard.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from murmurnet.events import AgreementReached
 from murmurnet.models.base import Backend
@@ -26,8 +27,17 @@ from murmurnet.types import EntryKind, GenerationRequest
 APPROVAL_TOKENS = 40
 
 
-def run_round(ctx: RunContext, backend: Backend, round_number: int) -> list[str]:
-    """All agents of one round in one batch; returns their replies in agent order."""
+@dataclass(frozen=True)
+class RoundAnswers:
+    """The replies of one round in agent order; `checked[i]` when agent i's answer is what
+    its program printed (computed, not guessed)."""
+
+    texts: list[str]
+    checked: list[bool]
+
+
+def run_round(ctx: RunContext, backend: Backend, round_number: int) -> RoundAnswers:
+    """All agents of one round in one batch."""
     cfg = ctx.config
     stage = f"round {round_number}"
     shared = ctx.notes(backend, cfg.internal_tokens)
@@ -44,15 +54,16 @@ def run_round(ctx: RunContext, backend: Backend, round_number: int) -> list[str]
         for index, role in enumerate(ctx.roles)
     ]
     replies = ctx.generate(backend, requests, stage, roles=[r.name for r in ctx.roles])
-    answers = []
+    answers = RoundAnswers([], [])
     for index, (role, reply) in enumerate(zip(ctx.roles, replies, strict=True)):
-        text = reply.text.strip()
+        text, checked = reply.text.strip(), False
         if role.spec.tool == "python":
-            text = with_program_output(ctx.texts, text)
+            text, checked = with_program_output(ctx.texts, text)
         ctx.board.write(
             EntryKind.CONTRIBUTION, text, round=round_number, agent=index + 1, role=role.name
         )
-        answers.append(text)
+        answers.texts.append(text)
+        answers.checked.append(checked)
     return answers
 
 
@@ -70,13 +81,20 @@ def summarise(ctx: RunContext, backend: Backend, round_number: int) -> None:
     ctx.board.write(EntryKind.SUMMARY, reply.text.strip(), round=round_number)
 
 
-def agree(ctx: RunContext, backend: Backend, answers: list[str]) -> str | None:
-    """The chosen agreement protocol; approvals are one batched call per term.
+CHECKED_WEIGHT = 2.0
+"""A program's printed result outweighs one prose answer: small models set a problem up
+in code more reliably than they do its arithmetic (PAL, Program of Thoughts)."""
+
+
+def agree(
+    ctx: RunContext, backend: Backend, answers: RoundAnswers, protocol: agreement.Protocol
+) -> str | None:
+    """The agreement protocol; approvals are one batched call per term.
 
     A committed answer is the reply (the majority wins); without agreement the output
-    agent decides, as it does for a tie.
+    agent decides, as it does for a tie. A vote weighs checked answers more, and presents
+    the committed answer in the words of an agent that explained it, if one did.
     """
-    protocol = agreement.Protocol(ctx.config.consensus)
     terms = 0
 
     def approve(proposer: int, proposal: str) -> list[bool]:
@@ -96,13 +114,18 @@ def agree(ctx: RunContext, backend: Backend, answers: list[str]) -> str | None:
         replies = ctx.generate(backend, requests, stage, roles=[r.name for r in ctx.roles])
         return [agreement.parse_approval(r.text) for r in replies]
 
+    texts = answers.texts
     if protocol is agreement.Protocol.VOTE:
-        result = agreement.vote(answers)
+        weights = [CHECKED_WEIGHT if checked else 1.0 for checked in answers.checked]
+        result = agreement.vote(texts, weights if any(answers.checked) else None)
+        explained = [i for i in result.members if not answers.checked[i]]
+        if explained:
+            result.committed = texts[explained[0]]
     elif protocol is agreement.Protocol.LEADER:
-        result = agreement.leader(answers, approve)
+        result = agreement.leader(texts, approve)
     else:
-        result = agreement.bft(answers, approve)
-    record_agreement(ctx, result, len(answers))
+        result = agreement.bft(texts, approve)
+    record_agreement(ctx, result, len(texts))
     return result.committed
 
 
@@ -152,20 +175,21 @@ def write_output(ctx: RunContext, backend: Backend, sink: TokenSink | None) -> s
     return text
 
 
-def with_program_output(texts: StageTexts, reply: str) -> str:
-    """A programmer's reply with what its program printed as the answer line.
+def with_program_output(texts: StageTexts, reply: str) -> tuple[str, bool]:
+    """A programmer's reply with what its program printed as the answer line, and whether
+    the program ran.
 
     When the program cannot run, the reply says so and carries no answer line, so the
     vote does not count the program's text as an answer.
     """
     code = program_in(reply)
     if code is None:
-        return reply
+        return reply, False
     try:
         result = run_program(code)
     except CalculatorError as exc:
-        return f"{reply}\n{texts.tool_failed.format(error=exc)}"
-    return f"{reply}\n{texts.tool_result.format(result=result)}"
+        return f"{reply}\n{texts.tool_failed.format(error=exc)}", False
+    return f"{reply}\n{texts.tool_result.format(result=result)}", True
 
 
 def majority(answers: Sequence[str]) -> bool:

@@ -64,20 +64,29 @@ def finish(ctx: RunContext, text: str, sink: TokenSink | None, streamed: bool) -
 
 @strategy("murmur")
 def murmur(ctx: RunContext, models: StageModels, sink: TokenSink | None) -> str:
-    """Rounds of agents with a summary each, an optional agreement, then the output agent."""
+    """Rounds of agents with a summary each, an agreement, then the output agent.
+
+    Questions with one checkable answer (a calculation, a choice, a span) are always voted
+    on: once the agents agree, the output agent's rewrite can only lose the answer (a small
+    model miscopies 391 as 451). Open questions agree only with `--consensus`.
+    """
     cfg = ctx.config
-    answers: list[str] = []
     short = ctx.question.kind in SHORT_ANSWER_KINDS
     for round_number in range(1, cfg.iterations + 1):
         answers = stages.run_round(ctx, models.internal, round_number)
-        last = round_number == cfg.iterations or (short and stages.majority(answers))
+        last = round_number == cfg.iterations or (short and stages.majority(answers.texts))
         if models.summary is not None and not (short and last):
             ctx.cancel.raise_if_cancelled()
             stages.summarise(ctx, models.summary, round_number)
         if last:
             break
     ctx.cancel.raise_if_cancelled()
-    if cfg.consensus != "none" and (committed := stages.agree(ctx, models.internal, answers)):
+    protocol = agreement.Protocol(cfg.consensus)
+    if protocol is agreement.Protocol.NONE and short:
+        protocol = agreement.Protocol.VOTE  # a checkable answer is voted on, not rewritten
+    if protocol is not agreement.Protocol.NONE and (
+        committed := stages.agree(ctx, models.internal, answers, protocol)
+    ):
         return finish(ctx, committed.strip(), sink, streamed=False)
     ctx.cancel.raise_if_cancelled()
     return finish(ctx, stages.write_output(ctx, models.output, sink), sink, streamed=True)

@@ -97,7 +97,7 @@ class _Interpreter:
         self.work = 0
         self.printed = False
         self.last_printed: str | None = None
-        self.frames: list[dict[str, Any]] = [dict(BUILTINS)]
+        self.frames: list[dict[str, Any]] = [{**BUILTINS, "__name__": "__main__"}]
 
     def tick(self) -> None:
         self.steps += 1
