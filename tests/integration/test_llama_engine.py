@@ -9,7 +9,7 @@ import pytest
 from murmurnet.bench import agent_requests, forget_cache, shared_document
 from murmurnet.models.base import Backend
 from murmurnet.models.llama.backend import LlamaCppBackend
-from murmurnet.models.llama.engine import common_prefix
+from murmurnet.models.llama.kv import common_prefix
 from murmurnet.question import detect_language
 from murmurnet.types import GenerationRequest, Message
 
@@ -79,6 +79,47 @@ def test_seeded_sampling_reproduces(qwen: Backend) -> None:
     sampled = request("Invent a name for a cat.", temperature=0.9, seed=42)
     first = qwen.generate([sampled])[0].text
     assert qwen.generate([sampled])[0].text == first
+
+
+def test_cached_tokens_count_only_what_an_earlier_call_left(qwen: Backend) -> None:
+    """A prefix decoded in this call and copied to the other agents is not "cached"."""
+    assert isinstance(qwen, LlamaCppBackend)
+    forget_everything(qwen)
+    stats = qwen.engine.stats
+    tasks = ("Agent A: name a fruit.", "Agent B: name a tree.", "Agent C: name a bird.", "D?")
+    first = [request(t, max_tokens=8) for t in tasks]
+    reused = stats.prompt_tokens_reused
+    replies = qwen.generate(first)
+    assert [c.cached_tokens for c in replies] == [0, 0, 0, 0]
+    assert stats.prompt_tokens_reused == reused
+    grown = [
+        r.model_copy(
+            update={
+                "messages": [Message(role="system", content=SHARED + " Notes: hi."), r.messages[1]]
+            }
+        )
+        for r in first
+    ]
+    left = [
+        common_prefix(qwen.tokens(a), qwen.tokens(b)) for a, b in zip(first, grown, strict=True)
+    ]
+    again = qwen.generate(grown)
+    assert all(n > 0 for n in left)
+    assert [c.cached_tokens for c in again] == left
+    assert stats.prompt_tokens_reused == reused + sum(left)
+
+
+def test_completions_carry_consistent_timings(qwen: Backend) -> None:
+    assert isinstance(qwen, LlamaCppBackend)
+    forget_everything(qwen)
+    replies = qwen.generate([request("Name a fruit."), request("Name a colour.")])
+    for reply in replies:
+        assert reply.queue_seconds >= 0
+        assert reply.prefill_seconds > 0  # a cold prompt was decoded
+        assert reply.first_token_seconds is not None
+        assert 0 < reply.first_token_seconds <= reply.queue_seconds + reply.seconds
+        assert 0 <= reply.decode_seconds <= reply.seconds
+        assert reply.finish_reason in ("stop", "length")
 
 
 def test_japanese_text_survives_token_boundaries(qwen: Backend) -> None:

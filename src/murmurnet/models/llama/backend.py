@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import ctypes
 from collections.abc import Sequence
 from pathlib import Path
 
-import llama_cpp
-
+from murmurnet.cancellation import Cancellation
 from murmurnet.config import ModelSpec
 from murmurnet.errors import ModelFileError
 from murmurnet.models.base import TokenCallback
 from murmurnet.models.builtin import BUNDLED, ensure_assembled, verify_file
 from murmurnet.models.llama.engine import LlamaEngine
 from murmurnet.models.llama.job import PieceCallback
+from murmurnet.models.llama.template import PromptFormat
 from murmurnet.models.registry import LoadOptions
 from murmurnet.types import Completion, GenerationRequest, Message
 
@@ -33,47 +32,30 @@ class LlamaCppBackend:
         self.engine = engine
         self.context_size = context_size
         if template == "completion":
-            self._template: bytes | None = None
+            chosen: bytes | None = None
         elif template == "chatml":
-            self._template = b"chatml"
+            chosen = b"chatml"
         else:
-            self._template = engine.chat_template()
+            chosen = engine.chat_template()
+        self.format = PromptFormat(name, engine.vocab, chosen)
 
     @property
     def is_chat(self) -> bool:
-        return self._template is not None
+        return self.format.template is not None
 
     def render(self, messages: Sequence[Message]) -> str:
         """The prompt text: the model's own chat template, or a completion layout."""
-        if self._template is None:
-            system = "\n\n".join(m.content for m in messages if m.role == "system")
-            rest = "\n\n".join(m.content for m in messages if m.role != "system")
-            return f"{system}\n\n{rest}\n\nAnswer:"
-        array = (llama_cpp.llama_chat_message * len(messages))()
-        keep: list[bytes] = []  # the C strings must outlive the call
-        for slot, message in zip(array, messages, strict=True):
-            role, content = message.role.encode(), message.content.encode("utf-8")
-            keep.extend((role, content))
-            slot.role, slot.content = role, content
-        size = sum(len(m.content.encode("utf-8")) for m in messages) * 2 + 512
-        buffer = ctypes.create_string_buffer(size)
-        n = llama_cpp.llama_chat_apply_template(
-            self._template, array, len(messages), True, buffer, size
-        )
-        if n > size:
-            buffer = ctypes.create_string_buffer(n)
-            n = llama_cpp.llama_chat_apply_template(
-                self._template, array, len(messages), True, buffer, n
-            )
-        if n < 0:
-            raise ModelFileError(f"model {self.name!r} has a chat template llama.cpp cannot apply")
-        return buffer.raw[:n].decode("utf-8")
+        return self.format.render(messages)
 
     def tokens(self, request: GenerationRequest) -> list[int]:
-        return self.engine.tokenize(self.render(request.messages), add_special=True)
+        """Prompt tokens in which only the template's own markers are special tokens."""
+        return self.format.tokens(request.messages)
 
     def generate(
-        self, requests: Sequence[GenerationRequest], on_token: TokenCallback | None = None
+        self,
+        requests: Sequence[GenerationRequest],
+        on_token: TokenCallback | None = None,
+        cancel: Cancellation | None = None,
     ) -> list[Completion]:
         prompts = [self.tokens(r) for r in requests]
         if not self.is_chat:
@@ -83,7 +65,7 @@ class LlamaCppBackend:
         callbacks: list[PieceCallback | None] = [
             None if on_token is None else _bind(on_token, index) for index in range(len(requests))
         ]
-        return self.engine.generate(prompts, requests, callbacks)
+        return self.engine.generate(prompts, requests, callbacks, cancel)
 
     def count_tokens(self, text: str) -> int:
         return len(self.engine.tokenize(text, add_special=False))

@@ -10,7 +10,6 @@ from typing import Any
 
 import llama_cpp
 
-from murmurnet.errors import MurmurError
 from murmurnet.types import Completion, GenerationRequest
 
 PieceCallback = Callable[[str], None]
@@ -62,7 +61,6 @@ class Job:
     on_piece: PieceCallback | None
     seq: int = -1
     sampler: Any = None
-    position: int = 0
     pending: int = -1
     reused: int = 0
     generated: list[int] = field(default_factory=list)
@@ -70,8 +68,15 @@ class Job:
     emitted: int = 0
     done: bool = False
     finish_reason: str = "stop"
-    seconds: float = 0.0
+    failure: BaseException | None = None
+    first_token_at: float | None = None
+    finished_at: float = 0.0
     decoder: Any = field(default_factory=lambda: codecs.getincrementaldecoder("utf-8")("replace"))
+
+    @property
+    def exact(self) -> bool:
+        """A seeded sampled request must repeat: its arithmetic is kept in a fixed shape."""
+        return self.request.seed is not None and self.request.temperature > 0.0
 
     def accept(self, piece: bytes) -> None:
         """Take one generated token's bytes: stop string, repeated line, limit, or go on."""
@@ -100,17 +105,27 @@ class Job:
         self._emit(len(self.text))
 
     def _emit(self, upto: int) -> None:
-        if self.on_piece is not None and upto > self.emitted:
-            self.on_piece(self.text[self.emitted : upto])
+        """Stream new text; a callback that raises ends this job and fails its group."""
+        if self.on_piece is not None and upto > self.emitted and self.failure is None:
+            try:
+                self.on_piece(self.text[self.emitted : upto])
+            except BaseException as error:  # handed to the caller, who decides what it means
+                self.failure = error
+                self.done = True
         self.emitted = max(self.emitted, upto)
 
-    def completion(self) -> Completion:
+    def completion(self, group: JobGroup) -> Completion:
+        first = self.first_token_at
         return Completion(
             text=self.text,
             prompt_tokens=len(self.prompt),
             completion_tokens=len(self.generated),
             cached_tokens=self.reused,
-            seconds=self.seconds,
+            seconds=self.finished_at - group.admitted,
+            queue_seconds=group.admitted - group.submitted,
+            first_token_seconds=None if first is None else first - group.submitted,
+            prefill_seconds=group.prefilled - group.admitted,
+            decode_seconds=0.0 if first is None else self.finished_at - first,
             finish_reason="length" if self.finish_reason == "length" else "stop",
         )
 
@@ -125,11 +140,25 @@ class JobGroup:
     """The requests of one `generate` call: they share a prefix and finish together."""
 
     jobs: list[Job]
-    started: float = 0.0
-    error: MurmurError | None = None
-    cancelled: bool = False
+    submitted: float = 0.0
+    admitted: float = 0.0
+    prefilled: float = 0.0
+    error: BaseException | None = None
+    cancel_reason: str | None = None
     finished: threading.Event = field(default_factory=threading.Event)
 
-    def fail(self, error: MurmurError) -> None:
+    @property
+    def exact(self) -> bool:
+        return any(job.exact for job in self.jobs)
+
+    @property
+    def failure(self) -> BaseException | None:
+        return next((job.failure for job in self.jobs if job.failure is not None), None)
+
+    def cancel(self, reason: str) -> None:
+        """Any thread may call this; the worker drops the group at its next step or chunk."""
+        self.cancel_reason = reason
+
+    def fail(self, error: BaseException) -> None:
         self.error = error
         self.finished.set()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 from typing import Any
 
 import llama_cpp
@@ -19,3 +20,14 @@ def tokenize(vocab: Any, text: str, add_special: bool, parse_special: bool) -> l
         if n >= 0:
             return list(buffer[:n])
         room = -n
+
+
+def token_piece(vocab: Any, token: int) -> bytes:
+    """One token's bytes (a piece may be part of a UTF-8 character)."""
+    size = 64
+    while True:
+        buffer = ctypes.create_string_buffer(size)
+        n = llama_cpp.llama_token_to_piece(vocab, token, buffer, size, 0, False)
+        if n >= 0:
+            return buffer.raw[:n]
+        size = -n

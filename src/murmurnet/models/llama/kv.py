@@ -1,0 +1,155 @@
+"""The KV cache of the batched context: which tokens each sequence holds, and which of them
+a seeded request may reuse without changing its arithmetic.
+
+llama.cpp's results for a token depend, in the last bits, on the shape it was decoded in
+(how many rows the ubatch had, which attention kernel that picked) and on the order of the
+KV cells it attends to. Greedy requests do not care; a seeded request must sample from
+identical logits every time. So for such a request the engine decodes prompts in
+*canonical chunks* (cut at fixed multiples of `CHUNK`, each chunk alone in its decode, never
+a single row) and reuses only cached tokens that were decoded that way, in cells that are
+still in position order. Cells are in order while nothing else frees cells: llama.cpp
+always fills the lowest free cells, so a freed hole below a sequence is the only way a later
+cell of it lands below an earlier one.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import llama_cpp
+
+from murmurnet.errors import ContextOverflowError
+
+CHUNK = 32
+"""Canonical chunk: under 64 rows, llama.cpp's CPU flash attention takes the path whose result
+depends only on the order of the attended cells, not on where they are or how many there are."""
+
+
+@dataclass
+class EngineStats:
+    """Counters that show where the work went (tests assert on them)."""
+
+    decode_calls: int = 0
+    prompt_tokens_decoded: int = 0
+    prompt_tokens_reused: int = 0
+    tokens_generated: int = 0
+    max_active_sequences: int = 0
+
+
+def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    n = min(len(a), len(b))
+    i = 0
+    while i < n and a[i] == b[i]:
+        i += 1
+    return i
+
+
+def canonical_chunks(start: int, end: int, final: bool) -> list[tuple[int, int]]:
+    """[start, end) cut at multiples of CHUNK; a final piece (the one sampled from) keeps at
+    least two tokens, so it never becomes a one-row decode."""
+    last_cut = end - 2 if final else end - 1
+    cuts = [start, *range((start // CHUNK + 1) * CHUNK, last_cut + 1, CHUNK), end]
+    return list(itertools.pairwise(cuts))
+
+
+def last_chunk_start(length: int) -> int:
+    """Where the canonical chunk holding a prompt's last token starts."""
+    return canonical_chunks(0, length, final=True)[-1][0]
+
+
+class KvCache:
+    """One context's sequences: tokens held, canonical prefixes, and one reusable batch."""
+
+    def __init__(self, ctx: Any, n_seq_max: int, n_batch: int) -> None:
+        self.ctx = ctx
+        self.memory = llama_cpp.llama_get_memory(ctx)
+        self.batch = llama_cpp.llama_batch_init(max(n_batch, n_seq_max + 1), 0, n_seq_max)
+        self.cached: dict[int, list[int]] = {seq: [] for seq in range(n_seq_max)}
+        self.canonical: dict[int, int] = dict.fromkeys(range(n_seq_max), 0)
+        self.stats = EngineStats()
+        self._frees = 0
+        self._laid: dict[int, int] = dict.fromkeys(range(n_seq_max), 0)
+
+    def in_order(self, seq: int) -> bool:
+        """No other sequence freed cells since this one's cells were laid down."""
+        return self._laid[seq] == self._frees
+
+    def reusable(self, seq: int, prompt: Sequence[int]) -> int:
+        """Cached tokens a seeded request may keep: whole canonical chunks, in order, never
+        the chunk it samples from."""
+        if not self.in_order(seq):
+            return 0
+        keep = min(self.canonical[seq], common_prefix(self.cached[seq], prompt))
+        return min(keep - keep % CHUNK, last_chunk_start(len(prompt)))
+
+    def forget(self, seq: int, keep: int) -> None:
+        """Drop a sequence's tokens from `keep` on. Its own cells stay in order (what it drops
+        lies above what it keeps); every other sequence may now have a hole below it."""
+        if keep >= len(self.cached[seq]):
+            return
+        llama_cpp.llama_memory_seq_rm(self.memory, seq, keep, -1)
+        del self.cached[seq][keep:]
+        self.canonical[seq] = min(self.canonical[seq], keep)
+        was_in_order = self.in_order(seq) or keep == 0
+        self._frees += 1
+        if was_in_order:
+            self._laid[seq] = self._frees
+
+    def settle(self, seqs: Sequence[int]) -> None:
+        """Emptied sequences are in order again once every free before them is done."""
+        for seq in seqs:
+            if not self.cached[seq]:
+                self._laid[seq] = self._frees
+
+    def copy(self, src: int, dst: int, length: int) -> None:
+        """Share src's first `length` tokens with an emptied dst (the same cells, no decode)."""
+        llama_cpp.llama_memory_seq_cp(self.memory, src, dst, 0, length)
+        self.cached[dst] = self.cached[src][:length]
+        self.canonical[dst] = min(self.canonical[src], length)
+        self._laid[dst] = self._laid[src]
+
+    def put(self, index: int, token: int, seq: int, logits: bool) -> None:
+        """Place the next token of `seq` in the batch (and count it as cached)."""
+        held = self.cached[seq]
+        self._set(index, token, len(held), seq, logits)
+        held.append(token)
+
+    def put_spare(self, index: int, seq: int) -> None:
+        """A throwaway row after `seq`'s last token, so a lone row is never decoded alone
+        (one-row decodes over a long cache take a different attention kernel)."""
+        held = self.cached[seq]
+        self._set(index, held[-1], len(held), seq, False)
+
+    def drop_spare(self, seq: int) -> None:
+        # It took the lowest free cell and gives it straight back: no new hole, no free.
+        llama_cpp.llama_memory_seq_rm(self.memory, seq, len(self.cached[seq]), -1)
+
+    def _set(self, index: int, token: int, position: int, seq: int, logits: bool) -> None:
+        batch = self.batch
+        batch.token[index] = token
+        batch.pos[index] = position
+        batch.n_seq_id[index] = 1
+        batch.seq_id[index][0] = seq
+        batch.logits[index] = logits
+
+    def decode(self, n_tokens: int) -> None:
+        self.batch.n_tokens = n_tokens
+        status = llama_cpp.llama_decode(self.ctx, self.batch)
+        self.stats.decode_calls += 1
+        if status != 0:
+            raise ContextOverflowError(
+                f"llama_decode failed with status {status} (no free KV cells for "
+                f"{n_tokens} tokens)",
+                hint="lower --agents or the token limits, or raise --context-size",
+            )
+
+    def mark_canonical(self, seq: int, start: int, end: int) -> None:
+        """A whole aligned chunk decoded alone extends the sequence's canonical prefix."""
+        if end - start == CHUNK and self.canonical[seq] == start:
+            self.canonical[seq] = end
+
+    def free(self) -> None:
+        llama_cpp.llama_batch_free(self.batch)

@@ -1,0 +1,149 @@
+"""Decoding a group's prompts: only what the caches lack, the shared prefix once.
+
+Two ways. The fast one serves greedy and unseeded requests: the shared prefix is decoded once
+and copied to the other sequences, then every job's own tail goes in n_batch chunks together.
+The exact one serves a group with a seeded request (see `kv` for why): canonical chunks,
+each job alone, all frees before any decode, and reuse only of a single request's own
+canonical prefix. Either checks `interrupt` before each decode, so a cancelled group or a
+closing engine stops within one chunk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from murmurnet.models.llama.job import Job
+from murmurnet.models.llama.kv import CHUNK, KvCache, canonical_chunks, common_prefix
+
+Sampler = Callable[[Job, int], None]
+"""Samples a job's next token from the logits of one batch row."""
+
+
+def shared_length(jobs: Sequence[Job]) -> int:
+    """Tokens every job's prompt starts with, keeping at least one own token per job."""
+    if len(jobs) < 2:
+        return 0
+    shared = min(len(j.prompt) for j in jobs) - 1
+    for job in jobs[1:]:
+        shared = min(shared, common_prefix(jobs[0].prompt, job.prompt))
+    return max(shared, 0)
+
+
+def cells_needed(jobs: Sequence[Job]) -> int:
+    shared = shared_length(jobs)
+    return shared + sum(len(j.prompt) - shared + j.request.max_tokens for j in jobs)
+
+
+class Prefill:
+    def __init__(self, kv: KvCache, n_batch: int, sample: Sampler, interrupt: Callable[[], None]):
+        self.kv = kv
+        self.n_batch = n_batch
+        self.sample = sample
+        self.interrupt = interrupt
+
+    def run(self, jobs: list[Job]) -> None:
+        if any(job.exact for job in jobs):
+            self._exact(jobs)
+        else:
+            self._fast(jobs)
+
+    # -- greedy and unseeded: as little decoding as possible ---------------------------------
+
+    def _fast(self, jobs: list[Job]) -> None:
+        kv = self.kv
+        # what each sequence held before this call: only that counts as reused
+        earlier = {job.seq: len(kv.cached[job.seq]) for job in jobs}
+        shared = shared_length(jobs)
+        if shared > 0:
+            prefix = jobs[0].prompt[:shared]
+            base = max(jobs, key=lambda j: common_prefix(kv.cached[j.seq], prefix))
+            keep = common_prefix(kv.cached[base.seq], prefix)
+            if keep < shared:
+                kv.forget(base.seq, keep)
+                earlier[base.seq] = min(earlier[base.seq], keep)
+                self._decode_together([(base, prefix[keep:])], want_logits=False)
+            for job in jobs:
+                if job is not base and common_prefix(kv.cached[job.seq], job.prompt) < shared:
+                    kv.forget(job.seq, 0)
+                    kv.copy(base.seq, job.seq, shared)
+                    earlier[job.seq] = min(earlier[base.seq], shared)
+        pending: list[tuple[Job, list[int]]] = []
+        for job in jobs:
+            keep = min(common_prefix(kv.cached[job.seq], job.prompt), len(job.prompt) - 1)
+            kv.forget(job.seq, keep)
+            job.reused = min(keep, earlier[job.seq])
+            kv.stats.prompt_tokens_reused += job.reused
+            pending.append((job, job.prompt[keep:]))
+        self._decode_together(pending)
+
+    def _decode_together(
+        self, pending: list[tuple[Job, list[int]]], want_logits: bool = True
+    ) -> None:
+        """Prompt tails in chunks of n_batch; each job's first token is sampled as soon as the
+        chunk holding its last prompt token is decoded (later chunks overwrite logits)."""
+        entries = [
+            (job, token, i == len(tokens) - 1)
+            for job, tokens in pending
+            for i, token in enumerate(tokens)
+        ]
+        for start in range(0, len(entries), self.n_batch):
+            self.interrupt()
+            chunk = entries[start : start + self.n_batch]
+            sample_at: list[tuple[Job, int]] = []
+            for index, (job, token, is_last) in enumerate(chunk):
+                logits = want_logits and is_last
+                self.kv.put(index, token, job.seq, logits)
+                if logits:
+                    sample_at.append((job, index))
+            self.kv.decode(len(chunk))
+            self.kv.stats.prompt_tokens_decoded += len(chunk)
+            for job, index in sample_at:
+                self.sample(job, index)
+
+    # -- a group with a seeded request: the same arithmetic every time ---------------------------
+
+    def _exact(self, jobs: list[Job]) -> None:
+        kv = self.kv
+        if len(jobs) == 1:
+            job = jobs[0]
+            job.reused = kv.reusable(job.seq, job.prompt)
+            kv.forget(job.seq, job.reused)
+            kv.settle([job.seq])
+            kv.stats.prompt_tokens_reused += job.reused
+            self._decode_alone(job, job.reused, len(job.prompt))
+            return
+        # Several sequences: whatever one frees could open a hole below another, so nothing
+        # is reused; the shared prefix is still decoded once, in canonical chunks.
+        for job in jobs:
+            kv.forget(job.seq, 0)
+            job.reused = 0
+        kv.settle([job.seq for job in jobs])
+        shared = shared_length(jobs)
+        shared -= shared % CHUNK
+        base = jobs[0]
+        if shared:
+            self._decode_alone(base, 0, shared)
+            for job in jobs[1:]:
+                kv.copy(base.seq, job.seq, shared)
+        for job in jobs:
+            self._decode_alone(job, shared, len(job.prompt))
+
+    def _decode_alone(self, job: Job, start: int, end: int) -> None:
+        """One job's prompt[start:end] in canonical chunks, each its own decode."""
+        kv = self.kv
+        final = end == len(job.prompt)
+        rows = 0
+        for first, last in canonical_chunks(start, end, final):
+            self.interrupt()
+            for index, position in enumerate(range(first, last)):
+                kv.put(index, job.prompt[position], job.seq, final and position == end - 1)
+            rows = last - first
+            if rows == 1:
+                kv.put_spare(1, job.seq)
+            kv.decode(max(rows, 2))
+            if rows == 1:
+                kv.drop_spare(job.seq)
+            kv.stats.prompt_tokens_decoded += rows
+            kv.mark_canonical(job.seq, first, last)
+        if final:
+            self.sample(job, rows - 1)
