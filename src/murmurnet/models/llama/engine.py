@@ -170,22 +170,17 @@ class LlamaEngine:
         if cancel is not None:
             cancel.raise_if_cancelled()
         group = JobGroup(jobs, submitted=time.perf_counter())
-        with self._wake:
-            self._refuse_unusable()
-            self._queue.waiting.append(group)
-            self._ensure_worker()
-            self._wake.notify()
-        remove = None
-        if cancel is not None:
-            reason = cancel
-
-            def on_cancel() -> None:
-                group.cancel(reason.reason)
-
-            remove = cancel.on_cancel(on_cancel)
+        remove: Callable[[], None] | None = None
         try:
+            with self._wake:
+                self._refuse_unusable()
+                self._queue.waiting.append(group)
+                self._ensure_worker()
+                self._wake.notify()
+            if cancel is not None:
+                remove = cancel.on_cancel(functools.partial(_cancel_from, cancel, group))
             self._wait(group)
-        except BaseException:  # Ctrl-C in the caller: the worker drops the group at its next step
+        except BaseException:  # the caller leaves (Ctrl-C): the group goes at the next step
             group.cancel("interrupted")
             raise
         finally:
@@ -384,6 +379,10 @@ class LlamaEngine:
         llama_cpp.llama_free(self.ctx)
         llama_cpp.llama_model_free(self.model)
         self.ctx = None
+
+
+def _cancel_from(cancel: Cancellation, group: JobGroup) -> None:
+    group.cancel(cancel.reason)
 
 
 def _failure(cause: BaseException) -> BackendFailedError:

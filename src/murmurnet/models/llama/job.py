@@ -75,7 +75,8 @@ class Job:
 
     @property
     def exact(self) -> bool:
-        """A seeded sampled request must repeat: its arithmetic is kept in a fixed shape."""
+        """A seeded sampled request must repeat: its arithmetic is kept in a fixed shape
+        (the contract is in `kv`)."""
         return self.request.seed is not None and self.request.temperature > 0.0
 
     def accept(self, piece: bytes) -> None:

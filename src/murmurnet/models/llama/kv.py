@@ -1,15 +1,22 @@
 """The KV cache of the batched context: which tokens each sequence holds, and which of them
 a seeded request may reuse without changing its arithmetic.
 
-llama.cpp's results for a token depend, in the last bits, on the shape it was decoded in
-(how many rows the ubatch had, which attention kernel that picked) and on the order of the
-KV cells it attends to. Greedy requests do not care; a seeded request must sample from
-identical logits every time. So for such a request the engine decodes prompts in
-*canonical chunks* (cut at fixed multiples of `CHUNK`, each chunk alone in its decode, never
-a single row) and reuses only cached tokens that were decoded that way, in cells that are
-still in position order. Cells are in order while nothing else frees cells: llama.cpp
-always fills the lowest free cells, so a freed hole below a sequence is the only way a later
-cell of it lands below an earlier one.
+Contract: a seeded request (a seed and temperature > 0) samples from bit-identical logits,
+so repeats its text, every time it is asked again on the same engine, whatever the cache
+holds from earlier calls (its own prompt cached or not, other sequences grown, trimmed or
+dropped), as long as no other caller's request is decoded at the same time. A `generate`
+call of several seeded requests repeats as a whole under the same condition. Requests
+decoded side by side share each batch, and the batch's shape changes the last bits.
+
+Why it takes work: llama.cpp's result for a token depends, in the last bits, on the shape
+it was decoded in (the ubatch's rows pick the matmul and attention kernels; a lone row over
+a long cache takes a split-KV attention kernel) and on the order of the KV cells it attends
+to. So a seeded request's prompt is decoded in *canonical chunks* (cut at fixed multiples of
+`CHUNK`, each chunk alone in its decode, never a single row), a lone seeded row gets a
+throwaway companion, and only cached tokens decoded that way, in cells still in position
+order, are reused. Cells stay in order while nothing else frees cells: llama.cpp fills the
+lowest free cells first, so a freed hole below a sequence is the only way a later cell of
+it lands below an earlier one.
 """
 
 from __future__ import annotations
