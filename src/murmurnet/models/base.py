@@ -24,7 +24,7 @@ TokenCallback = Callable[[int, str], None]
 
 @runtime_checkable
 class Backend(Protocol):
-    """A loaded model. The orchestrator hands it a whole round of requests at once.
+    """A loaded model. The pipeline hands it a whole round of requests at once.
 
     A backend that can batch (llama.cpp sequences, padded transformers, a server that
     takes concurrent requests) sets `can_batch` and runs the list together; otherwise it
