@@ -129,6 +129,7 @@ def main() -> None:
     parser.add_argument("--agents", type=int, default=4)
     parser.add_argument("--new-tokens", type=int, default=64)
     parser.add_argument("--question-tokens", type=int, default=520)
+    parser.add_argument("--seed", type=int, default=None, help="seeded sampling (default: off)")
     args = parser.parse_args()
     options = LoadOptions(cache_folder=default_cache_folder(), threads=THREADS)
     backend = Recording(create(ModelSpec(bundled="qwen2.5-0.5b"), options))
@@ -139,7 +140,7 @@ def main() -> None:
         internal_tokens=args.new_tokens,
         output_tokens=1,
         summary=False,
-        seed=1,
+        seed=args.seed,
         threads=THREADS,
     )
     document = shared_document(backend, args.question_tokens - 20)
