@@ -75,10 +75,33 @@ def test_seeded_group_repeats_as_a_group(qwen: Backend) -> None:
     assert isinstance(qwen, LlamaCppBackend)
     group = [seeded("Invent a name for a dog.", 7), seeded("Invent a name for a bird.", 8)]
     forget_cache(qwen)
-    first = [c.text for c in qwen.generate(group)]
+    first = qwen.generate(group)
+    assert [c.cached_tokens for c in first] == [0, 0]
+    again = qwen.generate(group)  # the shared prefix and each own prompt come from the cache
+    assert all(c.cached_tokens > 0 for c in again)
+    assert [c.text for c in again] == [c.text for c in first]
     unrelated(qwen, "Once upon a time", 300)
-    assert [c.text for c in qwen.generate(group)] == first
     qwen.generate([seeded("Invent a name for a cat.", 42)])
-    assert [c.text for c in qwen.generate(group)] == first
+    assert [c.text for c in qwen.generate(group)] == [c.text for c in first]
     forget_cache(qwen)
-    assert [c.text for c in qwen.generate(group)] == first
+    assert [c.text for c in qwen.generate(group)] == [c.text for c in first]
+
+
+def test_seeded_round_two_reuses_round_one_and_repeats(qwen: Backend) -> None:
+    """The murmur shape: round 2 grows the shared part; it still decodes only new tokens,
+    and the round gives the same texts whether round 1 ran just before it or not."""
+    assert isinstance(qwen, LlamaCppBackend)
+    round_one = [seeded("Role A: answer.", 1), seeded("Role B: answer.", 2)]
+    notes = SYSTEM + " Notes: the team said hello and compared three names."
+    round_two = [
+        r.model_copy(update={"messages": [Message(role="system", content=notes), r.messages[1]]})
+        for r in round_one
+    ]
+    forget_cache(qwen)
+    qwen.generate(round_one)
+    after_round_one = qwen.generate(round_two)
+    assert all(c.cached_tokens > 0 for c in after_round_one)
+    forget_cache(qwen)
+    cold = qwen.generate(round_two)
+    assert [c.cached_tokens for c in cold] == [0, 0]
+    assert [c.text for c in cold] == [c.text for c in after_round_one]

@@ -107,7 +107,9 @@ class LlamaEngine:
         self.n_seq_max = n_seq_max
         self.n_batch = n_batch
         self.n_vocab = llama_cpp.llama_vocab_n_tokens(self.vocab)
-        self.kv = KvCache(self.ctx, n_seq_max, n_batch)
+        # Sliding-window layers reuse cells out of order: no cell mirror can be trusted there.
+        mirrored = llama_cpp.llama_model_n_swa(self.model) == 0
+        self.kv = KvCache(self.ctx, n_seq_max, n_batch, mirrored)
         self._prefill = Prefill(self.kv, n_batch, self._sample, self._check_interrupt)
         self._queue = Scheduler(self.kv, n_seq_max, self.n_ctx)
         self._prefilling: JobGroup | None = None

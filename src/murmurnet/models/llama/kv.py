@@ -6,7 +6,9 @@ so repeats its text, every time it is asked again on the same engine, whatever t
 holds from earlier calls (its own prompt cached or not, other sequences grown, trimmed or
 dropped), as long as no other caller's request is decoded at the same time. A `generate`
 call of several seeded requests repeats as a whole under the same condition. Requests
-decoded side by side share each batch, and the batch's shape changes the last bits.
+decoded side by side share each batch, and the batch's shape changes the last bits. Models
+with sliding-window attention (Gemma 3) are outside the contract: llama.cpp reuses their
+window's cells out of order.
 
 Why it takes work: llama.cpp's result for a token depends, in the last bits, on the shape
 it was decoded in (the ubatch's rows pick the matmul and attention kernels; a lone row over
@@ -14,9 +16,7 @@ a long cache takes a split-KV attention kernel) and on the order of the KV cells
 to. So a seeded request's prompt is decoded in *canonical chunks* (cut at fixed multiples of
 `CHUNK`, each chunk alone in its decode, never a single row), a lone seeded row gets a
 throwaway companion, and only cached tokens decoded that way, in cells still in position
-order, are reused. Cells stay in order while nothing else frees cells: llama.cpp fills the
-lowest free cells first, so a freed hole below a sequence is the only way a later cell of
-it lands below an earlier one.
+order (`cells` follows where llama.cpp puts them), are reused.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from typing import Any
 import llama_cpp
 
 from murmurnet.errors import ContextOverflowError
+from murmurnet.models.llama.cells import CellMap
 
 CHUNK = 32
 """Canonical chunk: under 64 rows, llama.cpp's CPU flash attention takes the path whose result
@@ -68,55 +69,42 @@ def last_chunk_start(length: int) -> int:
 
 
 class KvCache:
-    """One context's sequences: tokens held, canonical prefixes, and one reusable batch."""
+    """One context's sequences: tokens held, canonical prefixes, cells, one reusable batch."""
 
-    def __init__(self, ctx: Any, n_seq_max: int, n_batch: int) -> None:
+    def __init__(self, ctx: Any, n_seq_max: int, n_batch: int, mirrored: bool = True) -> None:
         self.ctx = ctx
         self.memory = llama_cpp.llama_get_memory(ctx)
         self.batch = llama_cpp.llama_batch_init(max(n_batch, n_seq_max + 1), 0, n_seq_max)
         self.cached: dict[int, list[int]] = {seq: [] for seq in range(n_seq_max)}
         self.canonical: dict[int, int] = dict.fromkeys(range(n_seq_max), 0)
+        self.cells = CellMap(llama_cpp.llama_n_ctx(ctx), trusted=mirrored)
         self.stats = EngineStats()
-        self._frees = 0
-        self._laid: dict[int, int] = dict.fromkeys(range(n_seq_max), 0)
-
-    def in_order(self, seq: int) -> bool:
-        """No other sequence freed cells since this one's cells were laid down."""
-        return self._laid[seq] == self._frees
+        self._rows: list[int] = []
 
     def reusable(self, seq: int, prompt: Sequence[int]) -> int:
-        """Cached tokens a seeded request may keep: whole canonical chunks, in order, never
-        the chunk it samples from."""
-        if not self.in_order(seq):
-            return 0
+        """Cached tokens a seeded request may keep: whole canonical chunks, never the chunk
+        it samples from (whether their cells allow it is `orderly`'s question)."""
         keep = min(self.canonical[seq], common_prefix(self.cached[seq], prompt))
         return min(keep - keep % CHUNK, last_chunk_start(len(prompt)))
 
+    def orderly(self, seq: int, keep: int) -> bool:
+        return self.cells.orderly(seq, keep)
+
     def forget(self, seq: int, keep: int) -> None:
-        """Drop a sequence's tokens from `keep` on. Its own cells stay in order (what it drops
-        lies above what it keeps); every other sequence may now have a hole below it."""
+        """Drop a sequence's tokens from `keep` on."""
         if keep >= len(self.cached[seq]):
             return
         llama_cpp.llama_memory_seq_rm(self.memory, seq, keep, -1)
+        self.cells.release(seq, keep)
         del self.cached[seq][keep:]
         self.canonical[seq] = min(self.canonical[seq], keep)
-        was_in_order = self.in_order(seq) or keep == 0
-        self._frees += 1
-        if was_in_order:
-            self._laid[seq] = self._frees
-
-    def settle(self, seqs: Sequence[int]) -> None:
-        """Emptied sequences are in order again once every free before them is done."""
-        for seq in seqs:
-            if not self.cached[seq]:
-                self._laid[seq] = self._frees
 
     def copy(self, src: int, dst: int, length: int) -> None:
         """Share src's first `length` tokens with an emptied dst (the same cells, no decode)."""
         llama_cpp.llama_memory_seq_cp(self.memory, src, dst, 0, length)
+        self.cells.share(src, dst, length)
         self.cached[dst] = self.cached[src][:length]
         self.canonical[dst] = min(self.canonical[src], length)
-        self._laid[dst] = self._laid[src]
 
     def put(self, index: int, token: int, seq: int, logits: bool) -> None:
         """Place the next token of `seq` in the batch (and count it as cached)."""
@@ -131,8 +119,10 @@ class KvCache:
         self._set(index, held[-1], len(held), seq, False)
 
     def drop_spare(self, seq: int) -> None:
-        # It took the lowest free cell and gives it straight back: no new hole, no free.
-        llama_cpp.llama_memory_seq_rm(self.memory, seq, len(self.cached[seq]), -1)
+        # It took the lowest free cell and gives it straight back.
+        position = len(self.cached[seq])
+        llama_cpp.llama_memory_seq_rm(self.memory, seq, position, -1)
+        self.cells.release(seq, position)
 
     def _set(self, index: int, token: int, position: int, seq: int, logits: bool) -> None:
         batch = self.batch
@@ -141,17 +131,21 @@ class KvCache:
         batch.n_seq_id[index] = 1
         batch.seq_id[index][0] = seq
         batch.logits[index] = logits
+        self._rows.append(seq)
 
     def decode(self, n_tokens: int) -> None:
+        rows, self._rows = self._rows, []
         self.batch.n_tokens = n_tokens
         status = llama_cpp.llama_decode(self.ctx, self.batch)
         self.stats.decode_calls += 1
         if status != 0:
+            self.cells.trusted = False
             raise ContextOverflowError(
                 f"llama_decode failed with status {status} (no free KV cells for "
                 f"{n_tokens} tokens)",
                 hint="lower --agents or the token limits, or raise --context-size",
             )
+        self.cells.allocate(rows)
 
     def mark_canonical(self, seq: int, start: int, end: int) -> None:
         """A whole aligned chunk decoded alone extends the sequence's canonical prefix."""

@@ -2,10 +2,10 @@
 
 Two ways. The fast one serves greedy and unseeded requests: the shared prefix is decoded once
 and copied to the other sequences, then every job's own tail goes in n_batch chunks together.
-The exact one serves a group with a seeded request (see `kv` for why): canonical chunks,
-each job alone, all frees before any decode, and reuse only of a single request's own
-canonical prefix. Either checks `interrupt` before each decode, so a cancelled group or a
-closing engine stops within one chunk.
+The exact one serves a group with a seeded request (see `kv` for why): the same sharing and
+reuse, but in canonical chunks, each job alone, all frees before any decode, and a cached
+prefix kept only where its cells are in order. Either checks `interrupt` before each
+decode, so a cancelled group or a closing engine stops within one chunk.
 """
 
 from __future__ import annotations
@@ -13,7 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from murmurnet.models.llama.job import Job
-from murmurnet.models.llama.kv import CHUNK, KvCache, canonical_chunks, common_prefix
+from murmurnet.models.llama.kv import (
+    CHUNK,
+    KvCache,
+    canonical_chunks,
+    common_prefix,
+    last_chunk_start,
+)
 
 Sampler = Callable[[Job, int], None]
 """Samples a job's next token from the logits of one batch row."""
@@ -103,35 +109,44 @@ class Prefill:
     # -- a group with a seeded request: the same arithmetic every time ---------------------------
 
     def _exact(self, jobs: list[Job]) -> None:
+        """Like the fast way (own caches kept, the shared prefix decoded once and copied), but
+        in canonical chunks, with every free before the first decode, and a kept prefix only
+        where its cells are in order with no free cell below them."""
         kv = self.kv
-        if len(jobs) == 1:
-            job = jobs[0]
-            job.reused = kv.reusable(job.seq, job.prompt)
-            kv.forget(job.seq, job.reused)
-            kv.settle([job.seq])
-            kv.stats.prompt_tokens_reused += job.reused
-            self._decode_alone(job, job.reused, len(job.prompt))
-            return
-        # Several sequences: whatever one frees could open a hole below another, so nothing
-        # is reused; the shared prefix is still decoded once, in canonical chunks.
-        for job in jobs:
-            kv.forget(job.seq, 0)
-            job.reused = 0
-        kv.settle([job.seq for job in jobs])
-        shared = shared_length(jobs)
+        shared = min(shared_length(jobs), *(last_chunk_start(len(j.prompt)) for j in jobs))
         shared -= shared % CHUNK
-        base = jobs[0]
-        if shared:
-            self._decode_alone(base, 0, shared)
-            for job in jobs[1:]:
+        keep = {job.seq: kv.reusable(job.seq, job.prompt) for job in jobs}
+        while True:
+            base = max(jobs, key=lambda j: min(keep[j.seq], shared))
+            copies = [j for j in jobs if j is not base and keep[j.seq] < shared]
+            for job in copies:
+                keep[job.seq] = 0
+            for job in jobs:
+                kv.forget(job.seq, keep[job.seq])
+            unsafe = [j for j in jobs if not kv.orderly(j.seq, keep[j.seq])]
+            if not unsafe:
+                break
+            for job in unsafe:  # its free can open a hole below another: plan again
+                keep[job.seq] = 0
+        earlier = min(keep[base.seq], shared)
+        if copies:
+            self._decode_alone(base, earlier, shared)
+            for job in copies:
                 kv.copy(base.seq, job.seq, shared)
         for job in jobs:
-            self._decode_alone(job, shared, len(job.prompt))
+            start = shared if job in copies else keep[job.seq]
+            if job is base and copies:
+                start = max(start, shared)
+            job.reused = earlier if job in copies else keep[job.seq]
+            kv.stats.prompt_tokens_reused += job.reused
+            self._decode_alone(job, start, len(job.prompt))
 
     def _decode_alone(self, job: Job, start: int, end: int) -> None:
         """One job's prompt[start:end] in canonical chunks, each its own decode."""
         kv = self.kv
         final = end == len(job.prompt)
+        if start >= end:
+            return
         rows = 0
         for first, last in canonical_chunks(start, end, final):
             self.interrupt()

@@ -76,15 +76,16 @@ class Scheduler:
         return admitted
 
     def assign_sequences(self, jobs: list[Job]) -> None:
-        """Give each job the free sequence whose cache shares most of its prompt; on a tie
-        the emptiest, so that an unrelated prompt does not evict a useful cache."""
-        cached = self.kv.cached
+        """Give each job the free sequence whose cache it can use most; on a tie the emptiest,
+        so that an unrelated prompt does not evict a useful cache. A seeded job counts only
+        what it may reuse: trimming a cache it cannot use would open holes in the cells
+        that keep other seeded caches from being reused."""
+        kv = self.kv
         in_use = {job.seq for job in self.active_jobs()}
         free = [seq for seq in range(self.n_seq_max) if seq not in in_use]
         for job in jobs:
-            job.seq = max(
-                free, key=lambda s: (common_prefix(cached[s], job.prompt), -len(cached[s]))
-            )
+            usable = kv.reusable if job.exact else lambda s, p: common_prefix(kv.cached[s], p)
+            job.seq = max(free, key=lambda s: (usable(s, job.prompt), -len(kv.cached[s])))
             free.remove(job.seq)
 
     def make_room(self, group: JobGroup) -> None:
