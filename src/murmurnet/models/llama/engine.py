@@ -256,7 +256,7 @@ class LlamaEngine:
             self._queue.active.append(group)
             self._prefill.run(group.jobs)
         except _Interrupted:
-            self._end(group, cancelled(group))
+            self._end(group, group.failure or cancelled(group))
             return
         except MurmurError as error:
             self._end(group, error, forget=True)
@@ -267,8 +267,11 @@ class LlamaEngine:
         self._settle(group)
 
     def _check_interrupt(self) -> None:
+        """Between prefill chunks: stop for a cancel, a closing engine or a failed callback."""
         group = self._prefilling
-        if self._closing or (group is not None and group.cancel_reason is not None):
+        if self._closing or (
+            group is not None and (group.cancel_reason is not None or group.failure is not None)
+        ):
             raise _Interrupted
 
     def _step(self) -> None:
