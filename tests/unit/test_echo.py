@@ -9,6 +9,7 @@ from murmurnet.murmur.echo import echo_stops, trim_echo
 
 ECHO_AFTER = "水の化学式はH2Oです。\n\n### チームのメモ\n### 研究者（ラウンド1）\n水は酸です。"
 ECHO_FIRST = "## 質問\n水の化学式は何ですか？\n\n水の化学式はH2Oです。"
+ECHO_BOLD = "水の化学式はH2Oです。\n\n**チームのメモ:** 課題の答えは直接回答します。"
 
 
 def team(output: str, honour_stops: bool, word_delay: float = 0.0) -> ScriptedBackend:
@@ -20,7 +21,7 @@ def team(output: str, honour_stops: bool, word_delay: float = 0.0) -> ScriptedBa
 
 @pytest.mark.parametrize("word_delay", [0.0, 1e-4])  # whole replies, or word by word
 @pytest.mark.parametrize("honour_stops", [True, False])
-@pytest.mark.parametrize("output", [ECHO_AFTER, ECHO_FIRST])
+@pytest.mark.parametrize("output", [ECHO_AFTER, ECHO_FIRST, ECHO_BOLD])
 def test_the_answer_carries_no_heading_or_notes_echo(
     output: str, honour_stops: bool, word_delay: float
 ) -> None:

@@ -19,13 +19,15 @@ _MIN_ECHO_LINE = 8
 
 def echo_headings(titles: dict[str, str]) -> list[str]:
     """The renderer's headings in Japanese and English, with these roles' titles, at every
-    heading level (a model echoes `## チームのメモ` as readily as `### チームのメモ`)."""
+    heading level and as bold or colon labels (a model echoes `## チームのメモ` as readily
+    as `### チームのメモ` or `**チームのメモ:**`)."""
     found: list[str] = []
     for language in ("ja", "en"):
         labels = stage_texts(language).labels
         for heading in headings(labels, titles):
             text = heading.lstrip("# ")
             found.extend(f"{level} {text}" for level in ("#", "##", "###"))
+            found.extend((f"**{text}", f"{text}:", f"{text}："))  # bold or label forms
         found.extend((f"{labels.question}:", f"{labels.question}："))
     return list(dict.fromkeys(found))
 
