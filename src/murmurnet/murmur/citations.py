@@ -18,8 +18,3 @@ def sources(board: Blackboard, text: str, language: Language) -> str:
     cited = [i for i in numbers if f"[{i}]" in text] or list(numbers)
     lines = [f"[{i}] {passages[i - 1].source}" for i in cited]
     return _HEADING[language] + ":\n" + "\n".join(lines)
-
-
-def with_sources(board: Blackboard, text: str, language: Language) -> str:
-    listed = sources(board, text, language)
-    return f"{text}\n\n{listed}" if listed else text

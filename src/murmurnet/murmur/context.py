@@ -29,6 +29,8 @@ from murmurnet.roles import Role
 from murmurnet.types import Completion, GenerationRequest, StageTiming
 
 TokenSink = Callable[[str], None]
+_COUNTS = set(StageTiming.model_fields) - {"stage", "agent", "role"}
+"""The token counts and seconds a completion hands on to its timing and its event."""
 TASK_RESERVE = 200
 """Tokens kept free for the stage task text after the notes."""
 
@@ -44,7 +46,6 @@ class RunContext:
     board: Blackboard
     bus: EventBus
     cancel: Cancellation
-    started: float
     timings: list[StageTiming] = field(default_factory=list)
     stage_seconds: dict[str, float] = field(default_factory=dict)
 
@@ -99,10 +100,18 @@ class RunContext:
         seconds = time.perf_counter() - tick
         self.stage_seconds[stage] = self.stage_seconds.get(stage, 0.0) + seconds
         for index, (request, reply) in enumerate(zip(requests, replies, strict=True)):
-            self.timings.append(_timing(stage, reply, agents[index], names[index]))
+            who = {"stage": stage, "agent": agents[index], "role": names[index]}
+            self.timings.append(StageTiming(**who, **reply.model_dump(include=_COUNTS)))
             self.publish(
-                _called(
-                    self.run_id, stage, backend.name, request, reply, agents[index], names[index]
+                ModelCalled(
+                    run_id=self.run_id,
+                    tag=request.tag,
+                    model=backend.name,
+                    temperature=request.temperature,
+                    max_tokens=request.max_tokens,
+                    finish_reason=reply.finish_reason,
+                    **who,
+                    **reply.model_dump(include=_COUNTS),
                 )
             )
         self.publish(StageFinished(run_id=self.run_id, stage=stage, seconds=seconds))
@@ -112,49 +121,3 @@ class RunContext:
 def _shifted(on_token: TokenCallback, index: int) -> TokenCallback:
     """A one-request call's callback, reporting the request's index in the whole stage."""
     return lambda _only, piece: on_token(index, piece)
-
-
-def _timing(stage: str, reply: Completion, agent: int | None, role: str | None) -> StageTiming:
-    return StageTiming(
-        stage=stage,
-        agent=agent,
-        role=role,
-        prompt_tokens=reply.prompt_tokens,
-        completion_tokens=reply.completion_tokens,
-        cached_tokens=reply.cached_tokens,
-        seconds=reply.seconds,
-        queue_seconds=reply.queue_seconds,
-        first_token_seconds=reply.first_token_seconds,
-        prefill_seconds=reply.prefill_seconds,
-        decode_seconds=reply.decode_seconds,
-    )
-
-
-def _called(
-    run_id: str,
-    stage: str,
-    model: str,
-    request: GenerationRequest,
-    reply: Completion,
-    agent: int | None,
-    role: str | None,
-) -> ModelCalled:
-    return ModelCalled(
-        run_id=run_id,
-        stage=stage,
-        tag=request.tag,
-        model=model,
-        agent=agent,
-        role=role,
-        temperature=request.temperature,
-        max_tokens=request.max_tokens,
-        prompt_tokens=reply.prompt_tokens,
-        cached_tokens=reply.cached_tokens,
-        completion_tokens=reply.completion_tokens,
-        seconds=reply.seconds,
-        queue_seconds=reply.queue_seconds,
-        first_token_seconds=reply.first_token_seconds,
-        prefill_seconds=reply.prefill_seconds,
-        decode_seconds=reply.decode_seconds,
-        finish_reason=reply.finish_reason,
-    )

@@ -114,7 +114,6 @@ class Pipeline:
             board=self.blackboard(run_id, [published]),
             bus=self.bus,
             cancel=cancel,
-            started=started,
         )
         ctx.stage_seconds["input"] = time.perf_counter() - started
         tick = time.perf_counter()
