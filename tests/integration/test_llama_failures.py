@@ -10,11 +10,13 @@ import textwrap
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
 from murmurnet.bench import forget_cache
 from murmurnet.cancellation import Cancellation
+from murmurnet.config import default_cache_folder
 from murmurnet.errors import BackendFailedError, CancelledError
 from murmurnet.models.base import Backend
 from murmurnet.models.llama.backend import LlamaCppBackend
@@ -22,6 +24,8 @@ from murmurnet.models.llama.engine import LlamaEngine
 from murmurnet.types import GenerationRequest, Message
 
 pytestmark = pytest.mark.integration
+
+REAL_CACHE = default_cache_folder()  # read before the autouse fixture points it elsewhere
 
 SHARED = "You are a helpful assistant. Answer in one short sentence."
 
@@ -221,22 +225,47 @@ ENGINE_SCRIPT = textwrap.dedent(
 
 
 def interrupt(
-    command: list[str], ready: str | None, delay: float
+    command: list[str], ready: Callable[[subprocess.Popen[str]], None], delay: float
 ) -> subprocess.CompletedProcess[str]:
+    """Start `command`, wait until `ready` says its prefill is under way, then send SIGINT.
+
+    The children use the real model cache, so start-up is an import and a load, never an
+    assembly; SIGINT is sent only once the child has said it is prefilling, however slow the
+    machine is, so it can never land before the CLI's handler is in place."""
+    env = {**os.environ, "PYTHONFAULTHANDLER": "1"}
+    env["MURMURNET_CACHE_FOLDER"] = str(REAL_CACHE)
     process = subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONFAULTHANDLER": "1"},
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
     )
-    assert process.stdout is not None
-    if ready is not None:
-        assert process.stdout.readline().strip() == ready
+    try:
+        ready(process)
+    except BaseException:
+        process.kill()
+        stdout, stderr = process.communicate(timeout=60)
+        print(f"child exited {process.returncode}; stdout:\n{stdout}\nstderr:\n{stderr}")
+        raise
     time.sleep(delay)
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=300)
     return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+
+
+def prints_prefilling(process: subprocess.Popen[str]) -> None:
+    assert process.stdout is not None
+    assert process.stdout.readline().strip() == "prefilling"
+
+
+def logs_stage_started(log: Path) -> Callable[[subprocess.Popen[str]], None]:
+    """The run's first stage has begun: its model is loaded and its prefill is starting."""
+
+    def ready(process: subprocess.Popen[str]) -> None:
+        deadline = time.monotonic() + 300
+        while "stage_started" not in (log.read_text() if log.exists() else ""):
+            assert process.poll() is None, "the child ended before its first stage"
+            assert time.monotonic() < deadline, "no stage started within 300 s"
+            time.sleep(0.05)
+
+    return ready
 
 
 def assert_clean_interrupt(done: subprocess.CompletedProcess[str]) -> None:
@@ -247,11 +276,11 @@ def assert_clean_interrupt(done: subprocess.CompletedProcess[str]) -> None:
 
 
 def test_ctrl_c_during_prefill_exits_130(qwen: Backend) -> None:
-    done = interrupt([sys.executable, "-c", ENGINE_SCRIPT], ready="prefilling", delay=0.2)
+    done = interrupt([sys.executable, "-c", ENGINE_SCRIPT], prints_prefilling, delay=0.2)
     assert_clean_interrupt(done)
 
 
-def test_ctrl_c_in_murmurnet_ask_exits_130(qwen: Backend) -> None:
+def test_ctrl_c_in_murmurnet_ask_exits_130(qwen: Backend, tmp_path: Path) -> None:
     question = "Summarise this: " + "the river kept flowing and " * 1000
     command = [
         sys.executable,
@@ -264,7 +293,9 @@ def test_ctrl_c_in_murmurnet_ask_exits_130(qwen: Backend) -> None:
         "--no-rag",
         "--context-size",
         "16384",
+        "--log",
+        str(tmp_path / "events.jsonl"),
     ]
-    done = interrupt(command, ready=None, delay=8.0)
+    done = interrupt(command, logs_stage_started(tmp_path / "events.jsonl"), delay=1.0)
     assert_clean_interrupt(done)
     assert "interrupted" in done.stderr
