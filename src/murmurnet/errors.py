@@ -57,3 +57,7 @@ class CancelledError(MurmurError):
 
 class BackendFailedError(MurmurError):
     """A backend failed in a way the user did not cause (a crashed worker, a bug)."""
+
+
+class UnsupportedError(MurmurError):
+    """The chosen backend cannot do what was asked (e.g. score continuations)."""

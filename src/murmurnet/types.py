@@ -36,6 +36,9 @@ class GenerationRequest(BaseModel):
     repeat_guard: bool = Field(
         True, description="End the reply when it repeats a whole earlier line (small models loop)."
     )
+    logprobs: bool = Field(
+        False, description="Return each generated token's log-probability (confidence)."
+    )
     tag: str = Field("", description="Who is asking (stage/agent), for logs and debug tables.")
 
 
@@ -56,6 +59,32 @@ class Completion(BaseModel):
     prefill_seconds: float = Field(0.0, description="Decoding the prompt (shared by a batch).")
     decode_seconds: float = Field(0.0, description="Generating the reply's tokens.")
     finish_reason: Literal["stop", "length", "cancelled"] = "stop"
+    token_logprobs: list[float] = Field(
+        default_factory=list,
+        description="Natural-log probability of each generated token under the model, before "
+        "sampling settings; filled only when the request asked for `logprobs`.",
+    )
+
+    @property
+    def mean_logprob(self) -> float | None:
+        """The reply's average token log-probability: a confidence (None: not asked)."""
+        if not self.token_logprobs:
+            return None
+        return sum(self.token_logprobs) / len(self.token_logprobs)
+
+
+class ContinuationScore(BaseModel):
+    """How likely a model finds one given text right after a prompt."""
+
+    text: str
+    logprob: float = Field(description="Sum of the text's token log-probabilities (natural log).")
+    tokens: int = Field(ge=1)
+
+    @property
+    def per_char(self) -> float:
+        """Length-normalised by characters, so a longer choice is not punished for its length
+        and tokenisers with different vocabularies compare alike."""
+        return self.logprob / max(len(self.text), 1)
 
 
 class EntryKind(StrEnum):

@@ -51,6 +51,11 @@ def reply_for(body: dict[str, Any]) -> tuple[list[str], str]:
     return words[:limit], "length" if len(words) > limit else "stop"
 
 
+def logprob(token: str, index: int) -> dict[str, Any]:
+    """The fake server is less sure of each later word."""
+    return {"token": token, "logprob": -0.5 * (index + 1), "bytes": None, "top_logprobs": []}
+
+
 class Handler(BaseHTTPRequestHandler):
     state: ServerState
 
@@ -88,10 +93,13 @@ class Handler(BaseHTTPRequestHandler):
     def _answer(self, body: dict[str, Any]) -> None:
         words, finish = reply_for(body)
         message = {"role": "assistant", "content": " ".join(words)}
+        choice = {"index": 0, "message": message, "finish_reason": finish}
+        if body.get("logprobs"):
+            choice["logprobs"] = {"content": [logprob(w, i) for i, w in enumerate(words)]}
         self._json(
             200,
             {
-                "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+                "choices": [choice],
                 "usage": {"prompt_tokens": 7, "completion_tokens": len(words)},
             },
         )
@@ -107,6 +115,9 @@ class Handler(BaseHTTPRequestHandler):
             {"choices": [{"index": 0, "delta": {"content": p}, "finish_reason": None}]}
             for p in pieces
         ]
+        if body.get("logprobs"):
+            for i, (event, piece) in enumerate(zip(events, pieces, strict=True)):
+                event["choices"][0]["logprobs"] = {"content": [logprob(piece, i)]}
         if state.error_event:
             events.append({"error": {"message": "model crashed"}})
         events.append({"choices": [{"index": 0, "delta": {}, "finish_reason": finish}]})
@@ -331,3 +342,21 @@ def test_no_key_sends_no_authorization(server: tuple[str, ServerState]) -> None:
 def test_missing_url_is_a_config_error() -> None:
     with pytest.raises(ConfigError):
         create(ModelSpec(type="openai"), LoadOptions(cache_folder=Path(".")))
+
+
+@pytest.mark.parametrize("streamed", [True, False])
+def test_token_logprobs_where_the_server_offers_them(
+    server: tuple[str, ServerState], streamed: bool
+) -> None:
+    url, state = server
+    state.ignore_stream = not streamed
+    model = backend(url)
+    try:
+        asked, plain = model.generate([ask("two words", logprobs=True), ask("none")])
+    finally:
+        model.close()
+    assert asked.token_logprobs == [-0.5, -1.0, -1.5, -2.0]
+    assert asked.mean_logprob == pytest.approx(-1.25)
+    assert plain.token_logprobs == [] and plain.mean_logprob is None
+    sent = {b["messages"][-1]["content"]: b for b in state.bodies}
+    assert sent["two words"]["logprobs"] is True and "logprobs" not in sent["none"]

@@ -7,7 +7,8 @@ from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
 from murmurnet.cancellation import Cancellation
-from murmurnet.types import Completion, GenerationRequest
+from murmurnet.errors import UnsupportedError
+from murmurnet.types import Completion, ContinuationScore, GenerationRequest, Message
 
 _TOKEN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]|\w+|[^\w\s]")
 
@@ -48,3 +49,28 @@ class Backend(Protocol):
     def count_tokens(self, text: str) -> int: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class LikelihoodScorer(Protocol):
+    """A backend that can say how likely each of several texts is after one prompt.
+
+    The prompt is decoded once and shared by every continuation; a choice scorer ranks a
+    question's options this way instead of asking the model to name one."""
+
+    def score(
+        self,
+        messages: Sequence[Message],
+        continuations: Sequence[str],
+        cancel: Cancellation | None = None,
+    ) -> list[ContinuationScore]: ...
+
+
+def likelihood_scorer(backend: Backend) -> LikelihoodScorer:
+    """The backend as a scorer, or an `UnsupportedError` naming it."""
+    if isinstance(backend, LikelihoodScorer):
+        return backend
+    raise UnsupportedError(
+        f"model {backend.name!r} cannot score continuations",
+        hint="use a llama.cpp (GGUF) model for likelihood scoring",
+    )

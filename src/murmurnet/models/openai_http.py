@@ -111,7 +111,8 @@ class OpenAIHTTPBackend:
     def _complete(self, request: GenerationRequest, index: int, batch: Batch) -> Completion:
         clock = Clock(submitted=batch.submitted, admitted=time.monotonic())
         batch.stop.raise_if_cancelled()
-        text, finish, usage = self._stream(request, index, batch, clock)
+        logprobs: list[float] = []
+        text, finish, usage = self._stream(request, index, batch, clock, logprobs)
         end = time.monotonic()
         prompt = "\n".join(message.content for message in request.messages)
         details = usage.get("prompt_tokens_details") or {}
@@ -131,13 +132,20 @@ class OpenAIHTTPBackend:
             prefill_seconds=first_event - clock.admitted,
             decode_seconds=end - first_event,
             finish_reason="length" if finish == "length" else "stop",
+            token_logprobs=logprobs,
         )
 
     def _stream(
-        self, request: GenerationRequest, index: int, batch: Batch, clock: Clock
+        self,
+        request: GenerationRequest,
+        index: int,
+        batch: Batch,
+        clock: Clock,
+        logprobs: list[float],
     ) -> tuple[str, str | None, dict[str, Any]]:
         """One streamed request. The client bounds each read (and retries before the
-        answer starts); the deadline bounds a server that trickles."""
+        answer starts); the deadline bounds a server that trickles. Token log-probabilities
+        go to `logprobs` when asked for and the server offers them."""
         try:
             stream = self._client.chat.completions.create(
                 model=self._model,
@@ -148,6 +156,7 @@ class OpenAIHTTPBackend:
                 top_p=request.top_p,
                 seed=openai.omit if request.seed is None else request.seed,
                 stop=request.stop or openai.omit,
+                logprobs=True if request.logprobs else openai.omit,
                 stream=True,
                 stream_options={"include_usage": True},
                 extra_headers=self._headers,
@@ -163,7 +172,7 @@ class OpenAIHTTPBackend:
             unlink = batch.stop.on_cancel(lambda: abort(response))
             try:
                 if "event-stream" not in response.headers.get("content-type", ""):
-                    return self._whole(response, index, batch, clock)  # `stream` was ignored
+                    return self._whole(response, index, batch, clock, logprobs)  # no stream
                 chunks = iter(stream)
                 while (chunk := self._next(chunks, batch)) is not None:
                     clock.first_event = clock.first_event or time.monotonic()
@@ -174,6 +183,8 @@ class OpenAIHTTPBackend:
                     for choice in chunk.choices or []:
                         piece = (choice.delta.content if choice.delta else None) or ""
                         finish = choice.finish_reason or finish
+                        if choice.logprobs is not None and choice.logprobs.content:
+                            logprobs.extend(t.logprob for t in choice.logprobs.content)
                         if piece:
                             clock.first_token = clock.first_token or time.monotonic()
                             pieces.append(piece)
@@ -200,7 +211,12 @@ class OpenAIHTTPBackend:
             raise self._garbled(str(exc)) from exc
 
     def _whole(
-        self, response: httpx2.Response, index: int, batch: Batch, clock: Clock
+        self,
+        response: httpx2.Response,
+        index: int,
+        batch: Batch,
+        clock: Clock,
+        logprobs: list[float],
     ) -> tuple[str, str | None, dict[str, Any]]:
         """A server that answered with one JSON body although a stream was asked for."""
         try:
@@ -214,6 +230,8 @@ class OpenAIHTTPBackend:
             choice = data["choices"][0]
             text = str(choice["message"].get("content") or "")
             finish, usage = choice.get("finish_reason"), dict(data.get("usage") or {})
+            tokens = (choice.get("logprobs") or {}).get("content") or []
+            logprobs.extend(float(token["logprob"]) for token in tokens)
         except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
             raise self._garbled(body[:200].decode("utf-8", "replace")) from exc
         if text:

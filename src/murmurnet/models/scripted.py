@@ -8,11 +8,13 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 
 from murmurnet.cancellation import Cancellation
-from murmurnet.errors import ScriptExhaustedError
+from murmurnet.errors import ScriptExhaustedError, UnsupportedError
 from murmurnet.models.base import TokenCallback, rough_token_count
-from murmurnet.types import Completion, GenerationRequest
+from murmurnet.types import Completion, ContinuationScore, GenerationRequest, Message
 
 Responder = Callable[[GenerationRequest], str]
+Likelihood = Callable[[Sequence[Message], str], float]
+"""A scripted model's total log-probability of a continuation after the messages."""
 
 
 class ScriptedBackend:
@@ -32,11 +34,13 @@ class ScriptedBackend:
         context_size: int = 8192,
         honour_stops: bool = False,
         word_delay: float = 0.0,
+        likelihood: Likelihood | None = None,
     ) -> None:
         """`honour_stops` cuts each reply at the first of its request's stop strings, as a
         real backend does, so a test can show which stops a stage sends. `word_delay` streams
         replies word by word with that pause, checking for cancellation between words, so
-        tests can run, overlap and cancel runs as with a real model."""
+        tests can run, overlap and cancel runs as with a real model. `likelihood` lets it
+        score continuations (`score`), as a llama.cpp model does."""
         self.name = name
         self.honour_stops = honour_stops
         self.word_delay = word_delay
@@ -45,6 +49,8 @@ class ScriptedBackend:
         self._queue: list[str] = [] if callable(responses) else list(responses)
         self.requests: list[GenerationRequest] = []
         self.batches: list[list[GenerationRequest]] = []
+        self._likelihood = likelihood
+        self.scored: list[list[str]] = []
         self._lock = threading.Lock()
 
     def generate(
@@ -93,6 +99,27 @@ class ScriptedBackend:
                 f"{self.requests.index(request) + 1} ({request.tag or 'untagged'})"
             )
         return self._queue.pop(0)
+
+    def score(
+        self,
+        messages: Sequence[Message],
+        continuations: Sequence[str],
+        cancel: Cancellation | None = None,
+    ) -> list[ContinuationScore]:
+        if self._likelihood is None:
+            raise UnsupportedError(f"scripted backend {self.name!r} was given no likelihood")
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        with self._lock:
+            self.scored.append(list(continuations))
+        return [
+            ContinuationScore(
+                text=text,
+                logprob=self._likelihood(messages, text),
+                tokens=max(rough_token_count(text), 1),
+            )
+            for text in continuations
+        ]
 
     @property
     def remaining(self) -> int:

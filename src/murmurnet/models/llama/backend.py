@@ -14,7 +14,7 @@ from murmurnet.models.llama.engine import LlamaEngine
 from murmurnet.models.llama.job import PieceCallback
 from murmurnet.models.llama.template import PromptFormat
 from murmurnet.models.registry import LoadOptions
-from murmurnet.types import Completion, GenerationRequest, Message
+from murmurnet.types import Completion, ContinuationScore, GenerationRequest, Message
 
 _GGUF_MAGIC = b"GGUF"
 # Base models have no chat template: a plain document they can continue, and stops that
@@ -66,6 +66,20 @@ class LlamaCppBackend:
             None if on_token is None else _bind(on_token, index) for index in range(len(requests))
         ]
         return self.engine.generate(prompts, requests, callbacks, cancel)
+
+    def score(
+        self,
+        messages: Sequence[Message],
+        continuations: Sequence[str],
+        cancel: Cancellation | None = None,
+    ) -> list[ContinuationScore]:
+        """How likely each text is as the start of the reply to `messages`."""
+        tokens = [self.engine.tokenize(text, add_special=False) for text in continuations]
+        scored = self.engine.score(self.format.tokens(messages), tokens, cancel)
+        return [
+            ContinuationScore(text=text, logprob=sum(values), tokens=len(values))
+            for text, values in zip(continuations, scored, strict=True)
+        ]
 
     def count_tokens(self, text: str) -> int:
         return len(self.engine.tokenize(text, add_special=False))

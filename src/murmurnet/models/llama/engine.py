@@ -16,21 +16,25 @@ after the worker has left.
 
 from __future__ import annotations
 
-import atexit
-import ctypes
 import functools
 import logging
 import os
 import threading
 import time
-import weakref
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import llama_cpp
 
 from murmurnet.cancellation import Cancellation
-from murmurnet.errors import BackendFailedError, CancelledError, ModelFileError, MurmurError
+from murmurnet.errors import (
+    BackendFailedError,
+    CancelledError,
+    InputError,
+    ModelFileError,
+    MurmurError,
+)
+from murmurnet.models.llama import native
 from murmurnet.models.llama.job import Job, JobGroup, PieceCallback, make_sampler
 from murmurnet.models.llama.kv import EngineStats, KvCache, common_prefix
 from murmurnet.models.llama.prefill import Prefill
@@ -38,32 +42,13 @@ from murmurnet.models.llama.scheduler import Scheduler, cancelled
 from murmurnet.models.llama.tokens import token_piece, tokenize
 from murmurnet.types import Completion, GenerationRequest
 
+_SCORING = GenerationRequest(messages=[], max_tokens=1, temperature=0.0, repeat_penalty=1.0)
+
 __all__ = ["EngineStats", "LlamaEngine", "common_prefix"]
 
-_GGML_LOG_ERROR = 4
 _POLL_SECONDS = 0.25
 _JOIN_SECONDS = 120.0
 log = logging.getLogger("murmurnet.llama")
-
-
-@llama_cpp.llama_log_callback  # type: ignore[untyped-decorator]
-def _quiet_log(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
-    """llama.cpp talks a lot on stderr; only its errors reach the user."""
-    if level == _GGML_LOG_ERROR:
-        log.error(text.decode("utf-8", "replace").rstrip())
-
-
-llama_cpp.llama_log_set(_quiet_log, ctypes.c_void_p(0))
-
-_LIVE: weakref.WeakSet[LlamaEngine] = weakref.WeakSet()
-
-
-@atexit.register
-def _close_all() -> None:
-    """A daemon worker still inside llama_decode while the process tears down its libraries
-    can crash it: stop every engine's worker before that."""
-    for engine in list(_LIVE):
-        engine.close()
 
 
 class _Interrupted(Exception):
@@ -110,7 +95,9 @@ class LlamaEngine:
         # Sliding-window layers reuse cells out of order: no cell mirror can be trusted there.
         mirrored = llama_cpp.llama_model_n_swa(self.model) == 0
         self.kv = KvCache(self.ctx, n_seq_max, n_batch, mirrored)
-        self._prefill = Prefill(self.kv, n_batch, self._sample, self._check_interrupt)
+        self._prefill = Prefill(
+            self.kv, n_batch, self._sample, self._logprob, self._check_interrupt
+        )
         self._queue = Scheduler(self.kv, n_seq_max, self.n_ctx)
         self._prefilling: JobGroup | None = None
         self._starting: list[JobGroup] = []
@@ -121,7 +108,7 @@ class LlamaEngine:
         self._free_on_exit = False
         self._broken: BaseException | None = None
         self._worker: threading.Thread | None = None
-        _LIVE.add(self)
+        native.track(self)
 
     @property
     def stats(self) -> EngineStats:
@@ -168,6 +155,10 @@ class LlamaEngine:
         jobs = [Job(list(p), r, c) for p, r, c in zip(prompts, requests, callbacks, strict=True)]
         if not jobs:
             return []
+        group = self._run_group(jobs, cancel)
+        return [job.completion(group) for job in jobs]
+
+    def _run_group(self, jobs: list[Job], cancel: Cancellation | None) -> JobGroup:
         self._queue.refuse_impossible(jobs)
         if cancel is not None:
             cancel.raise_if_cancelled()
@@ -190,7 +181,22 @@ class LlamaEngine:
                 remove()
         if group.error is not None:
             raise group.error
-        return [job.completion(group) for job in jobs]
+        return group
+
+    def score(
+        self,
+        prompt: Sequence[int],
+        continuations: Sequence[Sequence[int]],
+        cancel: Cancellation | None = None,
+    ) -> list[list[float]]:
+        """Each continuation's token log-probabilities after `prompt`. They run as one group
+        beside whatever else runs: the prompt is decoded once and shared by every sequence."""
+        if any(not tokens for tokens in continuations):
+            raise InputError("a continuation to score is empty")
+        prompts = [[*prompt, *tokens] for tokens in continuations]
+        jobs = [Job(p, _SCORING, None, score_from=len(prompt)) for p in prompts]
+        self._run_group(jobs, cancel)
+        return [job.scored for job in jobs]
 
     def _wait(self, group: JobGroup) -> None:
         while not group.finished.wait(_POLL_SECONDS):
@@ -299,11 +305,22 @@ class LlamaEngine:
         for group in list(self._queue.active):
             self._settle(group)
 
+    def _logprob(self, index: int, token: int) -> float:
+        """log softmax of batch row `index`'s raw logits at `token`: the model's own view,
+        before any penalty, temperature or truncation a sampler applies."""
+        return native.token_logprob(self.ctx, index, self.n_vocab, token)
+
     def _sample(self, job: Job, index: int) -> None:
+        if job.score_from is not None:  # scored during the prefill; nothing to generate
+            job.finish("stop")
+            job.finished_at = time.perf_counter()
+            return
         token = llama_cpp.llama_sampler_sample(job.sampler, self.ctx, index)
         if llama_cpp.llama_vocab_is_eog(self.vocab, token):
             job.finish("stop")
         else:
+            if job.request.logprobs:
+                job.logprobs.append(self._logprob(index, token))
             if job.first_token_at is None:
                 job.first_token_at = time.perf_counter()
             job.generated.append(token)
@@ -379,7 +396,7 @@ class LlamaEngine:
             if self._closed:
                 return
             self._closed = True
-        _LIVE.discard(self)
+        native.untrack(self)
         self.kv.free()
         llama_cpp.llama_free(self.ctx)
         llama_cpp.llama_model_free(self.model)

@@ -63,7 +63,11 @@ class Job:
     sampler: Any = None
     pending: int = -1
     reused: int = 0
+    score_from: int | None = None
+    """Set for a scoring job: the prompt from here on is the continuation being scored."""
+    scored: list[float] = field(default_factory=list)
     generated: list[int] = field(default_factory=list)
+    logprobs: list[float] = field(default_factory=list)
     text: str = ""
     emitted: int = 0
     done: bool = False
@@ -78,6 +82,17 @@ class Job:
         """A seeded sampled request must repeat: its arithmetic is kept in a fixed shape
         (the contract is in `kv`)."""
         return self.request.seed is not None and self.request.temperature > 0.0
+
+    @property
+    def own_from(self) -> int:
+        """The first prompt position this call must decode itself (never taken from a cache or
+        a shared prefix): the last one for generation, the one before the continuation for
+        scoring, since its logits give the continuation's first token."""
+        return len(self.prompt) - 1 if self.score_from is None else self.score_from - 1
+
+    def wants_logits(self, position: int) -> bool:
+        last = position == len(self.prompt) - 1
+        return last or (self.score_from is not None and position >= self.score_from - 1)
 
     def accept(self, piece: bytes) -> None:
         """Take one generated token's bytes: stop string, repeated line, limit, or go on."""
@@ -128,6 +143,7 @@ class Job:
             prefill_seconds=group.prefilled - group.admitted,
             decode_seconds=0.0 if first is None else self.finished_at - first,
             finish_reason="length" if self.finish_reason == "length" else "stop",
+            token_logprobs=self.logprobs,
         )
 
     def release(self) -> None:

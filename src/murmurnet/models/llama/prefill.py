@@ -23,13 +23,15 @@ from murmurnet.models.llama.kv import (
 
 Sampler = Callable[[Job, int], None]
 """Samples a job's next token from the logits of one batch row."""
+LogProb = Callable[[int, int], float]
+"""The log-probability of a token under the logits of one batch row."""
 
 
 def shared_length(jobs: Sequence[Job]) -> int:
-    """Tokens every job's prompt starts with, keeping at least one own token per job."""
+    """Tokens every job's prompt starts with, short of the first one a job must decode itself."""
     if len(jobs) < 2:
         return 0
-    shared = min(len(j.prompt) for j in jobs) - 1
+    shared = min(j.own_from for j in jobs)
     for job in jobs[1:]:
         shared = min(shared, common_prefix(jobs[0].prompt, job.prompt))
     return max(shared, 0)
@@ -41,10 +43,18 @@ def cells_needed(jobs: Sequence[Job]) -> int:
 
 
 class Prefill:
-    def __init__(self, kv: KvCache, n_batch: int, sample: Sampler, interrupt: Callable[[], None]):
+    def __init__(
+        self,
+        kv: KvCache,
+        n_batch: int,
+        sample: Sampler,
+        logprob: LogProb,
+        interrupt: Callable[[], None],
+    ):
         self.kv = kv
         self.n_batch = n_batch
         self.sample = sample
+        self.logprob = logprob
         self.interrupt = interrupt
 
     def run(self, jobs: list[Job]) -> None:
@@ -67,44 +77,44 @@ class Prefill:
             if keep < shared:
                 kv.forget(base.seq, keep)
                 earlier[base.seq] = min(earlier[base.seq], keep)
-                self._decode_together([(base, prefix[keep:])], want_logits=False)
+                self._decode_together([(base, keep, shared)], want_logits=False)
             for job in jobs:
                 if job is not base and common_prefix(kv.cached[job.seq], job.prompt) < shared:
                     kv.forget(job.seq, 0)
                     kv.copy(base.seq, job.seq, shared)
                     earlier[job.seq] = min(earlier[base.seq], shared)
-        pending: list[tuple[Job, list[int]]] = []
+        pending: list[tuple[Job, int, int]] = []
         for job in jobs:
-            keep = min(common_prefix(kv.cached[job.seq], job.prompt), len(job.prompt) - 1)
+            keep = min(common_prefix(kv.cached[job.seq], job.prompt), job.own_from)
             kv.forget(job.seq, keep)
             job.reused = min(keep, earlier[job.seq])
             kv.stats.prompt_tokens_reused += job.reused
-            pending.append((job, job.prompt[keep:]))
+            pending.append((job, keep, len(job.prompt)))
         self._decode_together(pending)
 
     def _decode_together(
-        self, pending: list[tuple[Job, list[int]]], want_logits: bool = True
+        self, pending: list[tuple[Job, int, int]], want_logits: bool = True
     ) -> None:
-        """Prompt tails in chunks of n_batch; each job's first token is sampled as soon as the
-        chunk holding its last prompt token is decoded (later chunks overwrite logits)."""
-        entries = [
-            (job, token, i == len(tokens) - 1)
-            for job, tokens in pending
-            for i, token in enumerate(tokens)
-        ]
+        """Each job's prompt[start:end], in chunks of n_batch. A job's first token
+        is sampled as soon as the chunk holding its last prompt token is decoded (later chunks
+        overwrite logits); a scoring job's continuation tokens are scored chunk by chunk."""
+        entries = [(job, p) for job, start, end in pending for p in range(start, end)]
         for start in range(0, len(entries), self.n_batch):
             self.interrupt()
             chunk = entries[start : start + self.n_batch]
-            sample_at: list[tuple[Job, int]] = []
-            for index, (job, token, is_last) in enumerate(chunk):
-                logits = want_logits and is_last
-                self.kv.put(index, token, job.seq, logits)
+            outputs: list[tuple[Job, int, int]] = []
+            for index, (job, position) in enumerate(chunk):
+                logits = want_logits and job.wants_logits(position)
+                self.kv.put(index, job.prompt[position], job.seq, logits)
                 if logits:
-                    sample_at.append((job, index))
+                    outputs.append((job, index, position))
             self.kv.decode(len(chunk))
             self.kv.stats.prompt_tokens_decoded += len(chunk)
-            for job, index in sample_at:
-                self.sample(job, index)
+            for job, index, position in outputs:
+                if position == len(job.prompt) - 1:
+                    self.sample(job, index)
+                else:
+                    job.scored.append(self.logprob(index, job.prompt[position + 1]))
 
     # -- a group with a seeded request: the same arithmetic every time ---------------------------
 
