@@ -199,6 +199,54 @@ def _option_list(text: str, asked: bool) -> str | None:
     return None
 
 
+_LABELLED_LINE = re.compile(
+    r"^\s*(?:\(?([a-hA-H]|10|[1-9])[).:]|([イロハニホヘトアイウエオカキ])\s*[.、)]|([①-⑩]))\s*(\S.*)$"
+)
+_LABEL_SEQUENCES = ("abcdefgh", "ABCDEFGH", "イロハニホヘト", "アイウエオカキ", "①②③④⑤⑥⑦⑧⑨⑩")
+_INLINE_OPTIONS = re.compile(r"^\s*(?:選択肢|choices|options)\s*[:：]\s*(.+)$", re.IGNORECASE)
+
+
+def _next_label(label: str) -> str | None:
+    if label.isdigit():
+        return str(int(label) + 1)
+    for sequence in _LABEL_SEQUENCES:
+        at = sequence.find(label)
+        if at >= 0:
+            return sequence[at + 1] if at + 1 < len(sequence) else None
+    return None
+
+
+def listed_options(text: str) -> list[str]:
+    """The answer options a question lists, in order, or [] when it lists none.
+
+    Options are lines labelled in sequence ("1. …", "(b) …", "イ、…", "③ …"), at least two, the
+    longest such run winning; or one "Choices: a, b, c" / "選択肢：a、b、c" line."""
+    best: list[str] = []
+    run: list[str] = []
+    expected: str | None = None
+    for line in text.splitlines():
+        match = _LABELLED_LINE.match(line)
+        label = next((g for g in match.groups()[:3] if g), "") if match else ""
+        if match and run and label == expected:
+            run.append(match.group(4).strip())
+        elif match and label in {"1", "a", "A", "イ", "ア", "①"}:
+            run = [match.group(4).strip()]
+        else:
+            run = []
+        expected = _next_label(label) if run else None
+        if len(run) >= 2 and len(run) > len(best):
+            best = list(run)
+    if best:
+        return best
+    for line in text.splitlines():
+        inline = _INLINE_OPTIONS.match(line)
+        if inline:
+            options = [o.strip() for o in re.split(r"[、，,/／;；]", inline.group(1)) if o.strip()]
+            if len(options) >= 2:
+                return options
+    return []
+
+
 def _quoted_passage(text: str, rules: _Rules) -> bool:
     quoted = [m for m in _QUOTES.finditer(text) if len(m.group(0)) - 2 >= rules.quote_chars]
     block = "\n".join(line for line in text.splitlines() if line.startswith(">"))

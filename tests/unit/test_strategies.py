@@ -31,7 +31,9 @@ def knowledge_base(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
     return config
 
 
-@pytest.mark.parametrize("strategy", ["murmur", "single", "self-consistency"])
+@pytest.mark.parametrize(
+    "strategy", ["murmur", "plain", "plain+likelihood", "single", "self-consistency"]
+)
 def test_every_strategy_streams_its_answer_and_sources(
     strategy: str, knowledge_base: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -114,11 +114,12 @@ class RunConfig(BaseSettings):
         250, ge=1, le=8192, json_schema_extra=cli("max tokens of the answer")
     )
     summary_tokens: int = Field(150, ge=1, le=8192, json_schema_extra=cli("max tokens per summary"))
-    strategy: Literal["murmur", "single", "self-consistency"] = Field(
+    strategy: Literal["murmur", "plain", "plain+likelihood", "single", "self-consistency"] = Field(
         "murmur",
         json_schema_extra=cli(
-            "murmur (agents, rounds, output), single (one answer) or self-consistency "
-            "(samples + majority vote, same token budget)"
+            "murmur (agents, rounds, output); plain (the question alone, greedy); "
+            "plain+likelihood (the likeliest listed option); single (one answer with the "
+            "assistant's instructions) or self-consistency (samples + majority vote)"
         ),
     )
     consensus: Literal["none", "vote", "leader", "bft"] = Field(

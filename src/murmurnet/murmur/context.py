@@ -22,11 +22,17 @@ from murmurnet.events import (
     StageStarted,
     TokenStreamed,
 )
-from murmurnet.models.base import Backend, TokenCallback
+from murmurnet.models.base import Backend, TokenCallback, likelihood_scorer
 from murmurnet.murmur.prompts import StageTexts
 from murmurnet.question import Language, Question
 from murmurnet.roles import Role
-from murmurnet.types import Completion, GenerationRequest, StageTiming
+from murmurnet.types import (
+    Completion,
+    ContinuationScore,
+    GenerationRequest,
+    Message,
+    StageTiming,
+)
 
 TokenSink = Callable[[str], None]
 _COUNTS = set(StageTiming.model_fields) - {"stage", "agent", "role"}
@@ -116,6 +122,31 @@ class RunContext:
             )
         self.publish(StageFinished(run_id=self.run_id, stage=stage, seconds=seconds))
         return replies
+
+    def score(
+        self,
+        backend: Backend,
+        messages: Sequence[Message],
+        continuations: Sequence[str],
+        stage: str,
+    ) -> list[ContinuationScore]:
+        """How likely each continuation is after `messages`; timed and published like a call.
+        The prompt counts once and each continuation's tokens as prompt tokens: nothing is
+        generated."""
+        self.cancel.raise_if_cancelled()
+        scorer = likelihood_scorer(backend)
+        self.publish(StageStarted(run_id=self.run_id, stage=stage, agents=1))
+        tick = time.perf_counter()
+        scores = scorer.score(messages, continuations, cancel=self.cancel)
+        seconds = time.perf_counter() - tick
+        self.stage_seconds[stage] = self.stage_seconds.get(stage, 0.0) + seconds
+        prompt = backend.count_tokens("\n".join(m.content for m in messages))
+        tokens = prompt + sum(s.tokens for s in scores)
+        self.timings.append(
+            StageTiming(stage=stage, prompt_tokens=tokens, completion_tokens=0, seconds=seconds)
+        )
+        self.publish(StageFinished(run_id=self.run_id, stage=stage, seconds=seconds))
+        return scores
 
 
 def _shifted(on_token: TokenCallback, index: int) -> TokenCallback:

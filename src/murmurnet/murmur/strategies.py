@@ -16,7 +16,8 @@ from murmurnet.murmur import agreement, stages
 from murmurnet.murmur.citations import sources
 from murmurnet.murmur.context import RunContext, TokenSink
 from murmurnet.murmur.prompts import single_messages
-from murmurnet.types import EntryKind, GenerationRequest
+from murmurnet.question import listed_options
+from murmurnet.types import EntryKind, GenerationRequest, Message
 
 SHORT_ANSWER_KINDS = frozenset({"calculation", "exact"})
 """Question types with one checkable answer: once a majority of agents gives the same
@@ -130,6 +131,41 @@ def self_consistency(ctx: RunContext, models: StageModels, sink: TokenSink | Non
     stages.record_agreement(ctx, result, len(replies))
     chosen = result.committed if result.committed is not None else replies[0].text
     return finish(ctx, chosen.strip(), sink, streamed=False)
+
+
+@strategy("plain")
+def plain(ctx: RunContext, models: StageModels, sink: TokenSink | None) -> str:
+    """The model asked as a person would ask it: the question alone through its own chat
+    template, no system text, greedy. The baseline every report leads with."""
+    request = GenerationRequest(
+        messages=plain_messages(ctx),
+        max_tokens=ctx.config.output_tokens,
+        temperature=0.0,
+        tag="plain",
+    )
+    reply = ctx.generate(models.output, [request], "output", answer_sink=sink)[0]
+    return finish(ctx, reply.text.strip(), sink, streamed=True)
+
+
+@strategy("plain+likelihood")
+def plain_likelihood(ctx: RunContext, models: StageModels, sink: TokenSink | None) -> str:
+    """For a question that lists options: the option the model finds likeliest as its reply
+    (log-probability per character), instead of the one it names. Reported beside `plain`
+    so that a gain from scoring choices is never credited to collaboration. A question
+    without options gets `plain`."""
+    options = listed_options(ctx.question.text)
+    if not options:
+        return plain(ctx, models, sink)
+    scores = ctx.score(models.output, plain_messages(ctx), options, "output")
+    best = max(scores, key=lambda s: s.per_char)
+    ctx.board.write(EntryKind.CONTRIBUTION, best.text, round=1, agent=1)
+    return finish(ctx, best.text, sink, streamed=False)
+
+
+def plain_messages(ctx: RunContext) -> list[Message]:
+    """The question as the only message; retrieved passages, if any, pasted before it."""
+    passages = [entry.text for entry in ctx.board.entries(EntryKind.PASSAGE)]
+    return [Message(role="user", content="\n\n".join([*passages, ctx.question.text]))]
 
 
 def murmur_token_budget(cfg: RunConfig) -> int:

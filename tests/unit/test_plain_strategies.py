@@ -1,0 +1,72 @@
+"""The plain baselines: the question alone, greedy; and the likeliest listed option."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+from murmurnet import MurmurNet, RunConfig, ScriptedBackend
+from murmurnet.errors import UnsupportedError
+from murmurnet.question import listed_options
+from murmurnet.types import Message
+
+QUESTION = "主に食品を販売する所は？\n1. スーパー\n2. 洋品店\n3. 書店"
+
+
+def test_plain_sends_the_question_alone_greedy() -> None:
+    fake = ScriptedBackend(["It is 42."])
+    with MurmurNet(RunConfig(output_temp=0.9, strategy="plain"), backends={"default": fake}) as net:
+        answer = net.ask("What is 6 times 7?")
+    assert answer.text == "It is 42."
+    (request,) = fake.requests
+    assert [m.role for m in request.messages] == ["user"]  # no system text
+    assert request.messages[0].content == "What is 6 times 7?"
+    assert request.temperature == 0.0
+
+
+def likelihood(messages: Sequence[Message], text: str) -> float:
+    """Likes 書店 best in total, スーパー best per character."""
+    return {"スーパー": -2.0, "洋品店": -6.0, "書店": -1.8}[text]
+
+
+def test_plain_likelihood_picks_the_likeliest_option_per_character() -> None:
+    fake = ScriptedBackend([], likelihood=likelihood)
+    with MurmurNet(RunConfig(strategy="plain+likelihood"), backends={"default": fake}) as net:
+        answer = net.ask(QUESTION)
+    assert answer.text == "スーパー"  # -0.5 per character against -0.9 for 書店
+    assert fake.scored == [["スーパー", "洋品店", "書店"]]
+    assert fake.requests == []  # nothing generated
+    assert [t.stage for t in answer.timings] == ["output"]
+
+
+def test_plain_likelihood_without_options_is_plain() -> None:
+    fake = ScriptedBackend(["Tokyo."], likelihood=likelihood)
+    with MurmurNet(RunConfig(strategy="plain+likelihood"), backends={"default": fake}) as net:
+        answer = net.ask("What is the capital of Japan?")
+    assert answer.text == "Tokyo." and fake.scored == []
+
+
+def test_plain_likelihood_on_a_model_that_cannot_score_is_a_typed_error() -> None:
+    fake = ScriptedBackend([])
+    with (
+        MurmurNet(RunConfig(strategy="plain+likelihood"), backends={"default": fake}) as net,
+        pytest.raises(UnsupportedError, match="likelihood"),
+    ):
+        net.ask(QUESTION)
+
+
+@pytest.mark.parametrize(
+    ("text", "options"),
+    [
+        ("Which?\n1. red\n2. blue\n3. green", ["red", "blue", "green"]),
+        ("Pick one:\n(a) cat\n(b) dog", ["cat", "dog"]),
+        ("どれ？\nア、りんご\nイ、みかん", ["りんご", "みかん"]),
+        ("質問です\n選択肢：温泉、ホテル、理容室", ["温泉", "ホテル", "理容室"]),
+        ("Steps:\n1. mix\n3. bake", []),  # not in sequence
+        ("Only one:\n1. alone", []),
+        ("No options at all?", []),
+    ],
+)
+def test_listed_options(text: str, options: list[str]) -> None:
+    assert listed_options(text) == options
