@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
+from typing import ClassVar
 
 import pytest
 
+from murmurnet.cli import evaluate
 from murmurnet.cli.main import main
+from murmurnet.evaluation.dataset import load_rows
+from murmurnet.evaluation.prompting import plain_text, task_text
+from murmurnet.murmur.strategies import STRATEGIES
 
 
 def test_eval_command_writes_a_report_and_resumes(
@@ -56,3 +62,82 @@ def test_eval_rejects_unknown_strategy(tmp_path: Path, capsys: pytest.CaptureFix
     rows.write_text('{"question": "q", "answer": "1", "kind": "number"}\n')
     assert main(["eval", str(rows), "--strategies", "magic"]) == 2
     assert "unknown strategy 'magic'" in capsys.readouterr().err
+
+
+class RecordingRuntime:
+    """Stands in for the runtime: answers "Answer: 4" and records what each strategy was asked."""
+
+    asked: ClassVar[list[tuple[str, str]]] = []
+
+    def __init__(self, config: object) -> None:
+        pass
+
+    def __enter__(self) -> RecordingRuntime:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def run(self, question: str, *, strategy: str) -> SimpleNamespace:
+        RecordingRuntime.asked.append((strategy, question))
+        return SimpleNamespace(
+            text="Answer: 4", prompt_tokens=1, completion_tokens=1, total_seconds=0.1
+        )
+
+
+@pytest.fixture
+def recording(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    pytest.importorskip("matplotlib")
+    monkeypatch.setattr(evaluate, "Runtime", RecordingRuntime)
+    monkeypatch.setattr(RecordingRuntime, "asked", [])
+    # A strategy registered later (as "plain" will be) is accepted without touching the CLI.
+    monkeypatch.setitem(STRATEGIES, "plain", STRATEGIES["single"])
+    return RecordingRuntime.asked
+
+
+def test_single_gets_the_task_text_and_the_others_the_plain_question(
+    tmp_path: Path, recording: list[tuple[str, str]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text(json.dumps({"question": "What is 2 + 2?", "answer": "4", "kind": "number"}))
+    out = tmp_path / "out"
+    assert main(["eval", str(rows), "--out", str(out)]) == 0  # default: plain,single,murmur
+    row = load_rows(rows)[0]
+    assert recording == [
+        ("plain", plain_text(row)),
+        ("single", task_text(row)),
+        ("murmur", plain_text(row)),
+    ]
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "Difference against `plain`" in report
+    assert "`single` got the harness's task text" in report
+
+
+def test_changed_settings_redo_every_pair_and_keep_the_old_records(
+    tmp_path: Path, recording: list[tuple[str, str]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text(json.dumps({"question": "What is 2 + 2?", "answer": "4", "kind": "number"}))
+    out = tmp_path / "out"
+
+    def run(*flags: str) -> int:
+        return main(["eval", str(rows), "--strategies", "plain,murmur", "--out", str(out), *flags])
+
+    assert run() == 0 and len(recording) == 2
+    assert run("--seed", "7") == 0 and len(recording) == 4  # new settings: asked again
+    assert run("--seed", "7") == 0 and len(recording) == 4  # same settings: resumed
+    lines = (out / "results.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 4
+    assert len({json.loads(line)["fingerprint"] for line in lines}) == 4
+    assert "2 stored records were not reused" in (out / "report.md").read_text(encoding="utf-8")
+
+
+def test_unknown_strategy_lists_the_registry(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"question": "q", "answer": "1", "kind": "number"}\n')
+    assert main(["eval", str(rows), "--strategies", "single,nope"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "unknown strategy 'nope'" in err
+    assert all(name in err for name in STRATEGIES)

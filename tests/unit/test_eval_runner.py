@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from murmurnet.errors import BackendUnavailableError, InputError
 from murmurnet.evaluation.dataset import EvalRow
+from murmurnet.evaluation.fingerprint import fingerprinter
 from murmurnet.evaluation.runner import RESULTS_FILE, Attempt, read_results, run_eval
 
 STRATEGIES = ["single", "murmur"]
@@ -122,3 +124,62 @@ def test_measures_seconds_when_solve_does_not(tmp_path: Path) -> None:
     )
     (result,) = summary.results
     assert result.correct and result.seconds > 0
+
+
+def test_baseline_is_plain_then_single_then_first(tmp_path: Path) -> None:
+    def solve(row: EvalRow, strategy: str) -> Attempt:
+        return Attempt(reply=f"Answer: {row.answer}")
+
+    assert run_eval(rows(1), ["murmur", "single", "plain"], solve, tmp_path, False).baseline == (
+        "plain"
+    )
+    assert run_eval(rows(1), ["murmur", "single"], solve, tmp_path, False).baseline == "single"
+    assert run_eval(rows(1), ["murmur", "x"], solve, tmp_path, False).baseline == "murmur"
+
+
+def fingerprints(tag: str) -> Callable[[str], str]:
+    return lambda strategy: f"{tag}-{strategy}"
+
+
+def test_changed_fingerprint_redoes_pairs_and_keeps_the_old_records(tmp_path: Path) -> None:
+    first = run_eval(
+        rows(2), STRATEGIES, FakeSolver(), tmp_path, False, fingerprint=fingerprints("a")
+    )
+    assert {r.fingerprint for r in first.results} == {"a-single", "a-murmur"}
+    assert first.fingerprints == {"single": "a-single", "murmur": "a-murmur"}
+
+    def changed(strategy: str) -> str:  # only murmur's settings changed
+        return "b-murmur" if strategy == "murmur" else "a-single"
+
+    solver = FakeSolver()
+    second = run_eval(rows(2), STRATEGIES, solver, tmp_path, False, fingerprint=changed)
+    assert solver.calls == [("q0", "murmur"), ("q1", "murmur")]
+    assert (second.ran, second.skipped, second.ignored) == (2, 2, 2)
+    assert all(r.fingerprint == changed(r.strategy) for r in second.results)
+    path = tmp_path / RESULTS_FILE
+    assert len(path.read_text(encoding="utf-8").splitlines()) == 6  # append-only
+    # Going back to the first settings reuses their records: nothing was lost.
+    solver = FakeSolver()
+    again = run_eval(rows(2), STRATEGIES, solver, tmp_path, False, fingerprint=fingerprints("a"))
+    assert solver.calls == [] and (again.skipped, again.ignored) == (4, 2)
+    assert [r.fingerprint for r in again.results] == [r.fingerprint for r in first.results]
+
+
+def test_records_without_a_fingerprint_are_not_reused(tmp_path: Path) -> None:
+    path = tmp_path / RESULTS_FILE
+    old = {
+        "id": "q0", "strategy": "single", "kind": "number", "correct": True, "f1": 1.0,
+        "extracted": "1", "reply": "Answer: 1",
+    }  # fmt: skip
+    path.write_text(json.dumps(old) + "\n", encoding="utf-8")
+    solver = FakeSolver()
+    summary = run_eval(rows(1), ["single"], solver, tmp_path, False, fingerprint=fingerprints("a"))
+    assert solver.calls == [("q0", "single")]
+    assert (summary.ran, summary.skipped, summary.ignored) == (1, 0, 1)
+    assert len(read_results(path)) == 2 and path.read_text().startswith(json.dumps(old))
+
+
+def test_without_a_fingerprint_function_code_and_question_rule_are_used(tmp_path: Path) -> None:
+    summary = run_eval(rows(1), ["single"], FakeSolver(), tmp_path, False)
+    (result,) = summary.results
+    assert result.fingerprint == fingerprinter(None)("single") != ""

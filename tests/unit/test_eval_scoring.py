@@ -125,7 +125,9 @@ def test_choice_english_words_stand_alone() -> None:
         ("答え:<グーテンベルク>", True, 1.0),  # the format's placeholder brackets copied
         ("答：グーテンベルク", True, 1.0),  # the short marker
         ("答案：グーテンベルク", True, 1.0),  # Qwen's Chinese marker
-        ("答え：グーテンベルクです", False, 2 * 7 / (7 + 9)),  # partial credit in F1
+        # Lenient: the alias inside a reply at most twice its length counts (F1 stays partial).
+        ("答え：グーテンベルクです", True, 2 * 7 / (7 + 9)),
+        ("答え：グーテンベルクが発明したと本文にあります", False, 2 * 7 / (7 + 20)),
         ("答え：活版印刷", False, 0.0),
     ],
 )
@@ -149,3 +151,77 @@ def test_char_f1() -> None:
 
 def test_span_key_is_normalised() -> None:
     assert normalise_answer("span", "答え：「ＲＫＢ ラジオ」。") == "rkbラジオ"
+
+
+# Replies to the plain question: no "Answer:" line, read as a person reads a chat reply.
+
+
+@pytest.mark.parametrize(
+    ("reply", "extracted"),
+    [
+        ("理容室です。\n温泉やホテルでは髪は切りません。", "理容室"),  # answer first, then why
+        ("答えは理容室です", "理容室"),
+        ("**理容室**", "理容室"),
+        ("3. 理容室", "理容室"),
+        # The options pasted back, then the answer: the list chooses nothing.
+        ("1. 温泉\n2. ホテル\n3. 理容室\n4. 内科\n5. 皮膚科\n\n理容室が正解です。", "理容室"),
+        ("温泉\nホテル\n理容室\n内科\n皮膚科\n\n3", "理容室"),
+        ("選択肢は温泉、ホテル、理容室、内科、皮膚科です。\n理容室", "理容室"),
+        # A first line that discusses a choice is not an answer; two named stay ambiguous.
+        ("温泉は違います。\n理容室かもしれません。", ""),
+        ("温泉か理容室のどちらか", ""),
+        ("理容室だと思う。\n答え：温泉、ホテル、理容室、内科、皮膚科", ""),  # final part lists all
+    ],
+)
+def test_choice_plain_replies(reply: str, extracted: str) -> None:
+    assert score(reply, choice_row()).extracted == extracted
+
+
+def test_choice_reply_repeating_the_question() -> None:
+    row = EvalRow(
+        id="q",
+        question="ホテルの近くで散髪をする施設は？",
+        answer="理容室",
+        kind="choice",
+        choices=["温泉", "ホテル", "理容室"],
+        lang="ja",
+    )
+    assert score("ホテルの近くで散髪をする施設は？\n理容室に行きます。", row).correct
+    assert score("Hotel?", row.model_copy(update={"question": "h"})).extracted == ""
+
+
+def test_choice_english_plain_reply() -> None:
+    row = EvalRow(
+        id="e", question="Which pet purrs?", answer="cat", kind="choice", choices=["cat", "dog"]
+    )
+    assert score("The answer is cat.\nDogs bark instead.", row).correct
+    assert score("Not the dog: the cat.\nDogs bark.", row).extracted == ""
+
+
+@pytest.mark.parametrize(
+    ("reply", "correct"),
+    [
+        ("グーテンベルクです。", True),
+        ("ヨハネス・グーテンベルクです。\n彼は15世紀のドイツの人物です。", True),  # first line
+        ("グーテンベルク", True),
+        ("活版印刷を発明したのはヨハネス・グーテンベルクという人物です。", False),  # too long
+        ("本文によると、\nグーテンベルクです。", False),  # the first line is the answer
+        ("分かりません。", False),
+    ],
+)
+def test_span_plain_replies(reply: str, correct: bool) -> None:
+    assert score(reply, span_row()).correct is correct
+
+
+def test_span_plain_reply_f1_is_on_the_first_line() -> None:
+    result = score("グーテンベルク\n活版印刷の発明者として知られる。", span_row())
+    assert (result.correct, result.f1, result.extracted) == (True, 1.0, "グーテンベルク")
+    assert normalise_answer("span", "「虹」です。\nきれいです。") == "虹です"
+
+
+def test_span_english_plain_reply() -> None:
+    row = EvalRow(
+        id="r", question="Where?", answer="the Alps", aliases=["the Alps", "Alps"], kind="span"
+    )
+    assert score("In the Alps.\nThey are high.", row).correct
+    assert not score("Somewhere in Europe, probably the Alps region overall.", row).correct

@@ -2,7 +2,8 @@
 
 All strategies run on one runtime, so they share one loaded copy of each model and
 comparing them costs only the generation time; results are appended as they finish, so
-an interrupted run resumes.
+an interrupted run resumes (reusing only results with the same fingerprint). The strategies
+come from the registry, so one added there can be measured without touching this command.
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from murmurnet.api import Runtime
 from murmurnet.cli.common import add_run_flags, config_from
 from murmurnet.errors import InputError
 from murmurnet.evaluation.dataset import EvalRow, load_rows
-from murmurnet.evaluation.prompting import task_text
+from murmurnet.evaluation.fingerprint import fingerprinter
+from murmurnet.evaluation.prompting import question_for
 from murmurnet.evaluation.report import require_plotting, write_report
 from murmurnet.evaluation.runner import Attempt, run_eval
+from murmurnet.murmur.strategies import STRATEGIES
 
-STRATEGIES = ("single", "self-consistency", "murmur")
+DEFAULT_STRATEGIES = "plain,single,murmur"
 
 
 def add_parsers(commands: Any) -> None:
@@ -29,7 +32,9 @@ def add_parsers(commands: Any) -> None:
     )
     parser.add_argument("files", nargs="+", type=Path, help="JSONL rows (see docs/eval-format.md)")
     parser.add_argument(
-        "--strategies", default="single,self-consistency,murmur", help="comma-separated"
+        "--strategies",
+        default=DEFAULT_STRATEGIES,
+        help=f"comma-separated, from: {', '.join(STRATEGIES)} (default: {DEFAULT_STRATEGIES})",
     )
     parser.add_argument("--limit", type=int, default=None, help="first N rows of each file")
     parser.add_argument("--out", type=Path, default=Path("eval-out"), help="report folder")
@@ -51,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     with Runtime(config) as runtime:
 
         def solve(row: EvalRow, strategy: str) -> Attempt:
-            answer = runtime.run(task_text(row), strategy=strategy)
+            answer = runtime.run(question_for(row, strategy), strategy=strategy)
             return Attempt(
                 reply=answer.text,
                 prompt_tokens=answer.prompt_tokens,
@@ -59,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
                 seconds=answer.total_seconds,
             )
 
-        summary = run_eval(rows, strategies, solve, args.out)
+        summary = run_eval(rows, strategies, solve, args.out, fingerprint=fingerprinter(config))
     files = write_report(summary, args.out)
     print(files.report.read_text(encoding="utf-8"))
     print(f"report: {files.report}\nsummary: {files.summary}")

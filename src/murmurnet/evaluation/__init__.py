@@ -7,8 +7,10 @@ needed by `report`.
 Modules, one idea each:
 
 - `dataset`: the JSONL row format and its loader (`EvalRow`, `load_rows`).
-- `prompting`: what a model is shown for a row and where the final answer sits in a reply.
+- `prompting`: which text each strategy is shown for a row (the plain question, or for
+  `single` the task text with an answer format).
 - `scoring`: whether a reply is right (`score`) and the canonical answer used as a vote key.
+- `fingerprint`: what produced a stored reply (settings, strategy, question rule, code).
 - `stats`: bootstrap intervals and the paired McNemar test.
 - `aggregate`: per-strategy / per-group numbers from per-row results (`EvalSummary`).
 - `runner`: the resumable loop over rows and strategies (`run_eval`, `Attempt`).

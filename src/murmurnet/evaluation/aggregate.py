@@ -6,7 +6,7 @@ from the report so that the CLI, tests and notebooks get the numbers without plo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from pydantic import BaseModel, Field
 
@@ -29,6 +29,9 @@ class RowResult(BaseModel):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     seconds: float = 0.0
+    fingerprint: str = Field(
+        "", description='What produced the reply (see `fingerprint`); "" in older records.'
+    )
 
 
 class StrategyStats(BaseModel):
@@ -69,6 +72,13 @@ class EvalSummary(BaseModel):
     questions: int
     ran: int = Field(0, description="(row, strategy) pairs solved in this run.")
     skipped: int = Field(0, description="Pairs already in results.jsonl, kept from earlier runs.")
+    ignored: int = Field(
+        0,
+        description="Stored records for these pairs not reused: their fingerprint differs.",
+    )
+    fingerprints: dict[str, str] = Field(
+        default_factory=dict, description="Each strategy's fingerprint in this run."
+    )
     overall: GroupSummary
     by_kind: list[GroupSummary]
     by_source: list[GroupSummary]
@@ -139,10 +149,16 @@ def _groups(
     ]
 
 
+BASELINE_PREFERENCE = ("plain", "single")
+"""The model asked plainly is the first thing any strategy must beat; `single` (one answer to
+the harness's task text) comes next."""
+
+
 def choose_baseline(strategies: Sequence[str]) -> str | None:
-    """`single` when it was run (the issue compares against it), else the first strategy."""
-    if "single" in strategies:
-        return "single"
+    """`plain` when it was run, else `single`, else the first strategy."""
+    for name in BASELINE_PREFERENCE:
+        if name in strategies:
+            return name
     return strategies[0] if strategies else None
 
 
@@ -153,6 +169,8 @@ def summarise(
     *,
     ran: int = 0,
     skipped: int = 0,
+    ignored: int = 0,
+    fingerprints: Mapping[str, str] | None = None,
 ) -> EvalSummary:
     """The whole summary; per-kind and per-file groups appear only when there are several."""
     base = baseline if baseline is not None else choose_baseline(strategies)
@@ -162,6 +180,8 @@ def summarise(
         questions=len({r.id for r in results}),
         ran=ran,
         skipped=skipped,
+        ignored=ignored,
+        fingerprints=dict(fingerprints or {}),
         overall=group_summary("all", strategies, base, results),
         by_kind=_groups(lambda r: r.kind, strategies, base, results),
         by_source=_groups(lambda r: r.source, strategies, base, results),

@@ -1,13 +1,25 @@
-"""What a model is shown for an evaluation row, and where its final answer sits in a reply.
+"""What a model is shown for an evaluation row: the plain question, or the harness's task text.
 
-Every strategy gets the same task text, so differences in accuracy come from the strategy and
-not from the wording. The text asks for a closing "Answer: …" line because small models ramble:
-a fixed marker lets the scorer and self-consistency voting find the answer reliably.
+Every strategy gets the question as a user would type it (`plain_text`): a strategy that needs
+an answer format must add it itself, so the harness's wording cannot flatter one strategy or
+hide a format that hurts. `single` alone keeps the older task text (`task_text`, which asks for
+a closing "Answer: …" line) as a second baseline, so the effect of that instruction stays
+visible. `question_for` is the one place that maps a strategy to its text.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Literal
+
 from murmurnet.evaluation.dataset import EvalRow
+
+QUESTION_RULE_VERSION = 2
+"""Part of every result's fingerprint: bump it when `question_for` changes which text a
+strategy gets (1: the task text for every strategy; 2: plain text for all but `single`)."""
+TASK_TEXT_STRATEGIES = frozenset({"single"})
+"""Strategies that get `task_text` rather than `plain_text`."""
+TextKind = Literal["task", "plain"]
 
 _INSTRUCTIONS = {
     ("number", "en"): 'Work it out, then end your reply with a line "Answer: <number>".',
@@ -52,3 +64,46 @@ def task_text(row: EvalRow) -> str:
         parts += [f"{labels['question']}{' ' if row.lang == 'en' else ''}{question}", instruction]
         return "\n\n".join(parts)
     return f"{question}\n\n{instruction}"
+
+
+def plain_text(row: EvalRow) -> str:
+    """The question as a person would paste it into a chat: no labels, no answer format.
+
+    Choices follow the question one per line, numbered from 1 (an index reply is read against
+    that numbering); a passage comes first, then a blank line, then the question.
+    """
+    question = row.question.strip()
+    if row.kind == "choice":
+        listed = "\n".join(f"{i}. {choice}" for i, choice in enumerate(row.choices, start=1))
+        return f"{question}\n{listed}"
+    if row.kind == "span" and row.context.strip():
+        return f"{_context(row.context)}\n\n{question}"
+    return question
+
+
+def text_kind(strategy: str) -> TextKind:
+    """Which text `strategy` is given: "task" (with an answer format) or "plain"."""
+    return "task" if strategy in TASK_TEXT_STRATEGIES else "plain"
+
+
+def question_for(row: EvalRow, strategy: str) -> str:
+    """The text `strategy` is asked for `row`: the task text for `single`, else the plain one."""
+    return task_text(row) if text_kind(strategy) == "task" else plain_text(row)
+
+
+def describe_question_rule(strategies: Sequence[str]) -> str:
+    """One sentence for the report saying which strategies got which text."""
+    task = [f"`{s}`" for s in strategies if text_kind(s) == "task"]
+    plain = [f"`{s}`" for s in strategies if text_kind(s) == "plain"]
+    parts = []
+    if plain:
+        parts.append(
+            f"{', '.join(plain)} got the question as a user would type it (choices numbered one "
+            "per line, a passage before its question), with no answer format"
+        )
+    if task:
+        parts.append(
+            f"{', '.join(task)} got the harness's task text, which also asks for a closing "
+            '"Answer: …" line'
+        )
+    return "; ".join(parts) + f" (question rule {QUESTION_RULE_VERSION})."

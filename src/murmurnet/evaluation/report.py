@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from murmurnet.errors import InputError, MissingDependencyError
 from murmurnet.evaluation.aggregate import EvalSummary, GroupSummary
+from murmurnet.evaluation.prompting import QUESTION_RULE_VERSION, describe_question_rule, text_kind
 from murmurnet.evaluation.stats import LEVEL, RESAMPLES, SEED
 
 EVAL_HINT = "pip install 'murmurnet[eval]'"
@@ -98,6 +99,13 @@ def _group_section(group: GroupSummary, show_f1: bool, level: str) -> list[str]:
     return [*lines, ""]
 
 
+def _fingerprint_line(summary: EvalSummary) -> list[str]:
+    if not summary.fingerprints:
+        return []
+    listed = ", ".join(f"`{s}` {f}" for s, f in summary.fingerprints.items())
+    return [f"Fingerprints: {listed}.", ""]
+
+
 def _kinds_follow_files(summary: EvalSummary) -> bool:
     """One kind per file and one file per kind: a "By kind" section would repeat "By file"."""
     pairs = {(r.source, r.kind) for r in summary.results}
@@ -114,8 +122,13 @@ def render_markdown(summary: EvalSummary, charts: Sequence[str] = ()) -> str:
         f"{summary.questions} questions; strategies: "
         + ", ".join(f"`{s}`" for s in summary.strategies)
         + f". This run solved {summary.ran} (question, strategy) pairs and reused "
-        f"{summary.skipped} from `results.jsonl`.",
+        f"{summary.skipped} from `results.jsonl`; {summary.ignored} stored records were not "
+        "reused because their fingerprint (settings, strategy, question rule, code) differs "
+        "from this run's (they stay in the file).",
         "",
+        "Question text: " + describe_question_rule(summary.strategies),
+        "",
+        *_fingerprint_line(summary),
         "Accuracy is the share of questions answered correctly, with a "
         f"{LEVEL * 100:.0f} % percentile "
         f"bootstrap interval ({RESAMPLES} resamples, seed {SEED}). Tokens and seconds are means "
@@ -167,6 +180,8 @@ def summary_json(summary: EvalSummary) -> dict[str, Any]:
         "seed": SEED,
         "test": "exact two-sided McNemar (binomial on discordant pairs)",
         "difference": "strategy minus baseline, accuracy as a fraction",
+        "question_text": {s: text_kind(s) for s in summary.strategies},
+        "question_rule": QUESTION_RULE_VERSION,
     }
     return data
 

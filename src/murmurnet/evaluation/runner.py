@@ -4,6 +4,10 @@ An evaluation of a murmur on a laptop takes hours, so each (row, strategy) resul
 to results.jsonl and flushed the moment it exists; a re-run reads that file and skips what is
 done. Rows run in the outer loop, so an interrupted run leaves complete pairs for the paired
 comparison rather than one strategy finished and the others not started.
+
+A stored record is reused only when its fingerprint (settings, strategy, question rule, code)
+equals the current one for its strategy; any other record is left in the file, never deleted,
+and its pair is solved again and appended. The file is append-only: nothing measured is lost.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from pydantic import BaseModel, Field, ValidationError
 from murmurnet.errors import InputError
 from murmurnet.evaluation.aggregate import EvalSummary, RowResult, summarise
 from murmurnet.evaluation.dataset import EvalRow
+from murmurnet.evaluation.fingerprint import fingerprinter
 from murmurnet.evaluation.scoring import score
 
 RESULTS_FILE = "results.jsonl"
@@ -45,12 +50,13 @@ def _repair_tail(path: Path) -> None:
 
 
 def read_results(path: str | Path) -> list[RowResult]:
-    """Every record in a results.jsonl; a later record for the same pair replaces an earlier one."""
+    """Every record in a results.jsonl, one per (row, strategy, fingerprint): a later record
+    for the same pair and fingerprint replaces an earlier one."""
     file = Path(path)
     if not file.is_file():
         return []
     _repair_tail(file)
-    records: dict[tuple[str, str], RowResult] = {}
+    records: dict[tuple[str, str, str], RowResult] = {}
     with file.open(encoding="utf-8") as handle:
         for lineno, line in enumerate(handle, start=1):
             if not line.strip():
@@ -62,7 +68,7 @@ def read_results(path: str | Path) -> list[RowResult]:
                     f"{file}:{lineno}: not a result record",
                     hint="delete that line (or the file) and run again to redo it",
                 ) from None
-            records[(record.id, record.strategy)] = record
+            records[(record.id, record.strategy, record.fingerprint)] = record
     return list(records.values())
 
 
@@ -113,7 +119,9 @@ def _progress_bar(total: int, enabled: bool) -> Iterator[Callable[[str, int], No
         yield step
 
 
-def _result(row: EvalRow, strategy: str, attempt: Attempt, measured: float) -> RowResult:
+def _result(
+    row: EvalRow, strategy: str, attempt: Attempt, measured: float, fingerprint: str
+) -> RowResult:
     outcome = score(attempt.reply, row)
     return RowResult(
         id=row.id,
@@ -128,6 +136,7 @@ def _result(row: EvalRow, strategy: str, attempt: Attempt, measured: float) -> R
         prompt_tokens=attempt.prompt_tokens,
         completion_tokens=attempt.completion_tokens,
         seconds=attempt.seconds if attempt.seconds > 0 else measured,
+        fingerprint=fingerprint,
     )
 
 
@@ -139,13 +148,17 @@ def run_eval(
     progress: bool = True,
     *,
     baseline: str | None = None,
+    fingerprint: Callable[[str], str] | None = None,
 ) -> EvalSummary:
     """Solve and score every (row, strategy) pair not already in out_dir/results.jsonl.
 
     Errors from `solve` (and Ctrl-C) propagate unchanged; every pair finished before them is
     already on disk. The summary covers exactly the given rows and strategies, so records from
     a larger earlier run stay in the file but do not leak into this report. `baseline` defaults
-    to "single" when it is among the strategies, else the first strategy.
+    to "plain", else "single" when among the strategies, else the first strategy.
+    `fingerprint` maps a strategy to what produces its replies (`fingerprint.fingerprinter`);
+    a stored record with another fingerprint (or none, from older versions) is not reused.
+    Without it, the code version and question rule alone are fingerprinted.
     """
     strategies = list(dict.fromkeys(strategies))
     if not strategies:
@@ -161,11 +174,16 @@ def run_eval(
     except OSError as exc:
         raise InputError(f"cannot create output folder {out}: {exc.strerror}") from None
     path = out / RESULTS_FILE
-    done = {
-        (r.id, r.strategy): _rescored(r, by_id[r.id])
-        for r in read_results(path)
-        if r.id in by_id and r.strategy in strategies
-    }
+    current = {s: (fingerprint or fingerprinter(None))(s) for s in strategies}
+    done: dict[tuple[str, str], RowResult] = {}
+    ignored = 0
+    for record in read_results(path):
+        if record.id not in by_id or record.strategy not in current:
+            continue
+        if record.fingerprint == current[record.strategy]:
+            done[(record.id, record.strategy)] = _rescored(record, by_id[record.id])
+        else:
+            ignored += 1
     todo = [(row, s) for row in rows for s in strategies if (row.id, s) not in done]
     skipped = len(done)
     with _progress_bar(len(todo), progress) as step, path.open("a", encoding="utf-8") as sink:
@@ -173,10 +191,19 @@ def run_eval(
             step(f"{strategy} {row.id}", 0)
             started = time.perf_counter()
             attempt = solve(row, strategy)
-            result = _result(row, strategy, attempt, time.perf_counter() - started)
+            measured = time.perf_counter() - started
+            result = _result(row, strategy, attempt, measured, current[strategy])
             sink.write(json.dumps(result.model_dump(mode="json"), ensure_ascii=False) + "\n")
             sink.flush()
             done[(row.id, strategy)] = result
             step(f"{strategy} {row.id}", 1)
     ordered = [done[(row.id, s)] for row in rows for s in strategies if (row.id, s) in done]
-    return summarise(ordered, strategies, baseline, ran=len(todo), skipped=skipped)
+    return summarise(
+        ordered,
+        strategies,
+        baseline,
+        ran=len(todo),
+        skipped=skipped,
+        ignored=ignored,
+        fingerprints=current,
+    )

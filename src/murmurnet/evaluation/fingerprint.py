@@ -1,0 +1,113 @@
+"""Which settings, strategy, question text and code produced a stored result.
+
+An evaluation resumes from results.jsonl, so without a record of what produced each reply a
+re-run after changing a setting, a prompt or the pipeline would silently report a mix of old
+and new answers as one strategy. Each record carries a short hash of everything that can change
+its reply; a resumed run reuses only records whose hash equals the current one.
+
+The code version hashes the package's own files (.py and .yaml, prompts and roles included), so
+it works from a wheel or a tarball as well as from a git checkout. The modules that only read
+stored replies (scoring, aggregation, statistics, the report) are left out: a scoring fix is
+meant to apply to earlier replies (they are scored again on every run), not to throw them away.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from murmurnet.config import RunConfig
+from murmurnet.evaluation.prompting import QUESTION_RULE_VERSION
+
+PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+CODE_SUFFIXES = (".py", ".yaml")
+READ_ONLY_MODULES = frozenset(
+    {
+        "evaluation/aggregate.py",
+        "evaluation/report.py",
+        "evaluation/scoring.py",
+        "evaluation/stats.py",
+    }
+)
+"""Modules that run only after a reply exists, relative to the package root."""
+NO_EFFECT_SETTINGS = frozenset({"strategy", "debug", "log"})
+"""Settings that cannot change a reply: `strategy` is replaced by the strategy actually run,
+`debug` and `log` only add output."""
+LENGTH = 16
+
+
+def _digest(parts: list[bytes]) -> str:
+    """Each part is length-prefixed, so that moving bytes between parts changes the hash."""
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    return digest.hexdigest()
+
+
+def code_files(root: Path = PACKAGE_ROOT) -> list[Path]:
+    """The files whose contents make up the code version, sorted by relative path."""
+    found = [
+        path
+        for path in root.rglob("*")
+        if path.suffix in CODE_SUFFIXES
+        and path.is_file()
+        and "__pycache__" not in path.parts
+        and path.relative_to(root).as_posix() not in READ_ONLY_MODULES
+    ]
+    return sorted(found, key=lambda path: path.relative_to(root).as_posix())
+
+
+def hash_code(root: Path) -> str:
+    """A hash of the relative paths and contents of `code_files(root)`."""
+    parts: list[bytes] = []
+    for path in code_files(root):
+        parts += [path.relative_to(root).as_posix().encode("utf-8"), path.read_bytes()]
+    return _digest(parts)[:LENGTH]
+
+
+@functools.cache
+def code_version() -> str:
+    """The installed package's code version, computed once per process."""
+    return hash_code(PACKAGE_ROOT)
+
+
+def settings_of(config: RunConfig) -> dict[str, Any]:
+    """The run's settings as JSON data, with the contents of its role files.
+
+    A role file is named by path in the settings, but its text is what shapes the replies.
+    """
+    data = config.model_dump(mode="json", exclude=set(NO_EFFECT_SETTINGS))
+    data["role_files"] = [
+        {"path": str(path), "sha256": _file_hash(path)} for path in config.role_files
+    ]
+    return data
+
+
+def _file_hash(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return ""  # the run itself will report a missing role file
+
+
+def fingerprint(settings: Mapping[str, Any], strategy: str, code: str | None = None) -> str:
+    """A short hash of the settings, the strategy, the question rule and the code version."""
+    payload = {
+        "settings": dict(settings),
+        "strategy": strategy,
+        "question_rule": QUESTION_RULE_VERSION,
+        "code": code if code is not None else code_version(),
+    }
+    text = json.dumps(payload, ensure_ascii=False, sort_keys=True, default=str)
+    return _digest([text.encode("utf-8")])[:LENGTH]
+
+
+def fingerprinter(config: RunConfig | None) -> Callable[[str], str]:
+    """Strategy name → fingerprint for runs with `config` (None: code and question rule only)."""
+    settings = settings_of(config) if config is not None else {}
+    return lambda strategy: fingerprint(settings, strategy)
