@@ -9,7 +9,8 @@ Modules, one idea each:
 - `dataset`: the JSONL row format and its loader (`EvalRow`, `load_rows`).
 - `prompting`: which text each strategy is shown for a row (the plain question, or for
   `single` the task text with an answer format).
-- `scoring`: whether a reply is right (`score`) and the canonical answer used as a vote key.
+- `scoring`: whether a reply is right (`score`); the answer itself is read by the core's
+  `murmurnet.answers.read_answer`, the reading the murmur's vote uses too.
 - `fingerprint`: what produced a stored reply (settings, strategy, question rule, code).
 - `stats`: bootstrap intervals and the paired McNemar test.
 - `aggregate`: per-strategy / per-group numbers from per-row results (`EvalSummary`).

@@ -14,11 +14,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from murmurnet.answers import fold, last_number, strip_spaces_and_punctuation
+from murmurnet.answers import AnswerKind, fold, last_number, strip_spaces_and_punctuation
 from murmurnet.errors import InputError
 from murmurnet.question import detect_language
 
-Kind = Literal["number", "choice", "span"]
+Kind = AnswerKind
 KINDS: tuple[Kind, ...] = ("number", "choice", "span")
 _REQUIRED = ("question", "answer", "kind")
 

@@ -9,6 +9,8 @@ The code version hashes the package's own files (.py and .yaml, prompts and role
 it works from a wheel or a tarball as well as from a git checkout. The modules that only read
 stored replies (scoring, aggregation, statistics, the report) are left out: a scoring fix is
 meant to apply to earlier replies (they are scored again on every run), not to throw them away.
+The reading rules themselves (`murmurnet.answers`) do count: the murmur's vote reads its
+agents' answers with them, so a change there can change a reply.
 """
 
 from __future__ import annotations
