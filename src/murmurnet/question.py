@@ -82,6 +82,7 @@ _OPTION_STYLES: dict[str, tuple[str, str | None, tuple[str, str]]] = {
 _QUESTION_WORDS = re.compile(
     r"\?|\b(?:what|who|when|where|which|why|how)\b|何|誰|いつ|どこ|どれ|なぜ|どの|どう|ですか"
 )
+_QUIZ_ENDING = re.compile(r"(?:は|を|なに|なん)\s*[?？]?\s*$")
 _QUOTES = re.compile(r'"([^"]+)"|“([^”]+)”|「([^」]+)」|『([^』]+)』')
 _EITHER_OR = re.compile(
     r"\S\s+or\s+(?:(?:an?|the)\s+)?[\w'-]+(?:\s+[\w'-]+){0,2}\s*\?\s*$"
@@ -120,6 +121,8 @@ class _Rules:
     either_or_points: int
     quote_points: int
     quote_chars: int
+    passage_points: int
+    passage_chars: int
 
 
 def _words(raw: dict[str, Any], section: str) -> dict[str, list[str]]:
@@ -156,6 +159,8 @@ def _rules() -> _Rules:
         either_or_points=int(raw["either_or"]["points"]),
         quote_points=int(raw["quoted_passage"]["points"]),
         quote_chars=int(raw["quoted_passage"]["min_chars"]),
+        passage_points=int(raw["passage_question"]["points"]),
+        passage_chars=int(raw["passage_question"]["min_chars"]),
     )
 
 
@@ -259,6 +264,18 @@ def _quoted_passage(text: str, rules: _Rules) -> bool:
     return bool(_QUESTION_WORDS.search(outside))
 
 
+def passage_and_question(text: str) -> tuple[str, str] | None:
+    """A pasted text and the question about it on the last line, when the text is that."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    if len(lines) < 2:
+        return None
+    passage, question = "\n".join(lines[:-1]), lines[-1].strip()
+    if len(passage) < _rules().passage_chars or len(question) * 2 > len(passage):
+        return None
+    asked = _QUESTION_WORDS.search(_fold(question)) or _QUIZ_ENDING.search(question)
+    return (passage, question) if asked else None
+
+
 def _fold(text: str) -> str:
     return _nfkc(text).casefold()
 
@@ -286,6 +303,9 @@ def explain(text: str) -> list[Hit]:
         hits.append(Hit("exact", "either/or question", rules.either_or_points))
     if _quoted_passage(folded, rules):
         hits.append(Hit("exact", "quoted passage and a question about it", rules.quote_points))
+    found = passage_and_question(folded)
+    if found and not any(pattern.search(found[1]) for _, pattern in rules.cues):
+        hits.append(Hit("exact", "a text, then a question about it", rules.passage_points))
     return hits
 
 

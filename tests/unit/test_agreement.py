@@ -182,11 +182,11 @@ def test_leader_and_vote_through_the_murmur() -> None:
 
 
 def test_without_agreement_the_output_agent_decides() -> None:
-    # "What is 2 + 2?" is a calculation: its last round has no summary
-    fake = ScriptedBackend(["Answer: 4", "Answer: 5", "The answer is 4."])
+    replies = ["The sea is blue.", "Whales live in it.", "summary", "The sea is big and blue."]
+    fake = ScriptedBackend(replies)
     with MurmurNet(RunConfig(agents=2, consensus="vote"), backends={"default": fake}) as net:
-        answer = net.ask("What is 2 + 2?")
-    assert answer.text == "The answer is 4."  # a tie: the output agent wrote the reply
+        answer = net.ask("Tell me about the sea.")
+    assert answer.text == "The sea is big and blue."  # a tie: the output agent wrote the reply
 
 
 def test_single_strategy_makes_one_call() -> None:

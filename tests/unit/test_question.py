@@ -175,3 +175,16 @@ def test_read_question_classifies_the_cleaned_text() -> None:
         "en",
         "calculation",
     )
+
+
+def test_a_pasted_text_then_a_question_is_exact_not_a_sum() -> None:
+    article = (
+        "メコン川の乾季と雨季の水位の差は、ヴィエンチャンで10メートルを超えることもある。"
+        "乾季の終わりの4月頃には最低の水位になり、8 - 9月には自然堤防を越えるほどの水量になる。"
+    )
+    assert read_question(f"{article}\n\nラオスの有名な川は？").kind == "exact"
+    story = (
+        "Tom has 5 apples and buys 3 more at the market on a sunny afternoon, "
+        "then gives 2 of them to his sister on the way home."
+    )
+    assert read_question(f"{story}\nHow many apples does he have now?").kind == "calculation"

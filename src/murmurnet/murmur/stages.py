@@ -6,7 +6,6 @@ through `RunContext.generate`, and writes what it learnt back to the blackboard.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from murmurnet.events import AgreementReached
@@ -190,12 +189,6 @@ def with_program_output(texts: StageTexts, reply: str) -> tuple[str, bool]:
     except CalculatorError as exc:
         return f"{reply}\n{texts.tool_failed.format(error=exc)}", False
     return f"{reply}\n{texts.tool_result.format(result=result)}", True
-
-
-def majority(answers: Sequence[str]) -> bool:
-    """More than half of the agents gave the same answer."""
-    result = agreement.vote(answers)
-    return result.committed is not None and result.supporters * 2 > len(answers)
 
 
 def fallback(ctx: RunContext) -> str:

@@ -12,16 +12,16 @@ from dataclasses import dataclass
 from murmurnet.config import RunConfig
 from murmurnet.errors import ConfigError
 from murmurnet.models.base import Backend
-from murmurnet.murmur import agreement, stages
+from murmurnet.murmur import agreement, short, stages
 from murmurnet.murmur.citations import sources
 from murmurnet.murmur.context import RunContext, TokenSink
 from murmurnet.murmur.prompts import single_messages
+from murmurnet.murmur.short import plain_messages
 from murmurnet.question import listed_options
-from murmurnet.types import EntryKind, GenerationRequest, Message
+from murmurnet.types import EntryKind, GenerationRequest
 
 SHORT_ANSWER_KINDS = frozenset({"calculation", "exact"})
-"""Question types with one checkable answer: once a majority of agents gives the same
-answer, further rounds only cost time, and a summary helps only a round that follows it."""
+"""Question types with one checkable answer: they take the short-answer path."""
 
 
 @dataclass(frozen=True)
@@ -65,26 +65,26 @@ def finish(ctx: RunContext, text: str, sink: TokenSink | None, streamed: bool) -
 
 @strategy("murmur")
 def murmur(ctx: RunContext, models: StageModels, sink: TokenSink | None) -> str:
-    """Rounds of agents with a summary each, an agreement, then the output agent.
-
-    Questions with one checkable answer (a calculation, a choice, a span) are always voted
-    on: once the agents agree, the output agent's rewrite can only lose the answer (a small
-    model miscopies 391 as 451). Open questions agree only with `--consensus`.
+    """A question with one checkable answer (a calculation, a choice, a span) takes the
+    short-answer path (`short`): independent answers, the plain one among them, and a vote;
+    the output agent writes only when no agent gave a readable answer. Open questions, and
+    any question when `--consensus` names a protocol with approvals (leader, bft), get
+    rounds of agents with a summary each, the agreement, then the output agent.
     """
     cfg = ctx.config
-    short = ctx.question.kind in SHORT_ANSWER_KINDS
+    approvals = cfg.consensus in ("leader", "bft")
+    if ctx.question.kind in SHORT_ANSWER_KINDS and not approvals:
+        if committed := short.short_answer(ctx, models.internal):
+            return finish(ctx, committed, sink, streamed=False)
+        ctx.cancel.raise_if_cancelled()
+        return finish(ctx, stages.write_output(ctx, models.output, sink), sink, streamed=True)
     for round_number in range(1, cfg.iterations + 1):
         answers = stages.run_round(ctx, models.internal, round_number)
-        last = round_number == cfg.iterations or (short and stages.majority(answers.texts))
-        if models.summary is not None and not (short and last):
+        if models.summary is not None:
             ctx.cancel.raise_if_cancelled()
             stages.summarise(ctx, models.summary, round_number)
-        if last:
-            break
     ctx.cancel.raise_if_cancelled()
     protocol = agreement.Protocol(cfg.consensus)
-    if protocol is agreement.Protocol.NONE and short:
-        protocol = agreement.Protocol.VOTE  # a checkable answer is voted on, not rewritten
     if protocol is not agreement.Protocol.NONE and (
         committed := stages.agree(ctx, models.internal, answers, protocol)
     ):
@@ -160,12 +160,6 @@ def plain_likelihood(ctx: RunContext, models: StageModels, sink: TokenSink | Non
     best = max(scores, key=lambda s: s.per_char)
     ctx.board.write(EntryKind.CONTRIBUTION, best.text, round=1, agent=1)
     return finish(ctx, best.text, sink, streamed=False)
-
-
-def plain_messages(ctx: RunContext) -> list[Message]:
-    """The question as the only message; retrieved passages, if any, pasted before it."""
-    passages = [entry.text for entry in ctx.board.entries(EntryKind.PASSAGE)]
-    return [Message(role="user", content="\n\n".join([*passages, ctx.question.text]))]
 
 
 def murmur_token_budget(cfg: RunConfig) -> int:

@@ -1,0 +1,139 @@
+"""The short-answer path: independent, diverse answers to a question with one checkable
+answer, then a vote that the plain answer can only lose to a majority.
+
+Published work on small models says most of what "debate" gains is voting, and that rounds
+of discussion before the vote can cost points (Choi et al. 2025; Kaesberg et al. 2025). So
+here the agents never see one another: one agent is the `plain` answer itself (the question
+alone, greedy), the others answer the same question with their roles' instructions,
+sampled; a programmer's program runs in the calculator; for a question that lists options,
+the model's likelihood of each option votes too. Every answer is read the way the scorer
+reads a reply, and a tie goes to the plain answer: the murmur leaves the single model's
+answer only when more of its peers agree on another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from murmurnet.answers import AnswerKind, char_f1, read_answer
+from murmurnet.models.base import Backend, LikelihoodScorer
+from murmurnet.murmur import agreement
+from murmurnet.murmur.context import RunContext
+from murmurnet.murmur.stages import CHECKED_WEIGHT, record_agreement, with_program_output
+from murmurnet.question import listed_options
+from murmurnet.types import EntryKind, GenerationRequest, Message
+
+SAME_SPAN = 0.6
+"""Two span answers are one answer from this character F1 on ("東京都" and "東京")."""
+
+
+@dataclass(frozen=True)
+class Ballot:
+    """One agent's answer: the reply shown if it wins, the answer read from it ("" abstains)."""
+
+    agent: int
+    role: str
+    reply: str
+    key: str
+    weight: float
+
+
+def answer_kind(ctx: RunContext, options: Sequence[str]) -> AnswerKind:
+    if options:
+        return "choice"
+    return "number" if ctx.question.kind == "calculation" else "span"
+
+
+def plain_messages(ctx: RunContext, instruction: str = "") -> list[Message]:
+    """The question as the only message (retrieved passages pasted before it), and an
+    agent's instruction after it."""
+    passages = [entry.text for entry in ctx.board.entries(EntryKind.PASSAGE)]
+    parts = [*passages, ctx.question.text, *([instruction] if instruction else [])]
+    return [Message(role="user", content="\n\n".join(parts))]
+
+
+def ask_agents(ctx: RunContext, backend: Backend) -> list[Ballot]:
+    """Round 1: the plain answer and every role's answer in one batch, then the options'
+    likelihood; each written to the blackboard."""
+    cfg = ctx.config
+    options = listed_options(ctx.question.text)
+    kind = answer_kind(ctx, options)
+    requests = [
+        GenerationRequest(
+            messages=plain_messages(ctx), max_tokens=cfg.output_tokens, temperature=0.0, tag="plain"
+        )
+    ]
+    for index, role in enumerate(ctx.roles):
+        temperature = role.spec.temperature
+        requests.append(
+            GenerationRequest(
+                messages=plain_messages(ctx, role.spec.instruction),
+                max_tokens=cfg.internal_tokens,
+                temperature=max(cfg.internal_temp, 0.3) if temperature is None else temperature,
+                seed=None if cfg.seed is None else cfg.seed + 1000 + index,
+                tag=f"round 1/agent {index + 2}",
+            )
+        )
+    roles = ["plain", *(role.name for role in ctx.roles)]
+    replies = ctx.generate(backend, requests, "round 1", roles=roles)
+    ballots: list[Ballot] = []
+    for index, (name, reply) in enumerate(zip(roles, replies, strict=True)):
+        text, weight = reply.text.strip(), 1.0
+        if index > 0 and ctx.roles[index - 1].spec.tool == "python":
+            text, ran = with_program_output(ctx.texts, text)
+            weight = CHECKED_WEIGHT if ran else 1.0
+        key = read_answer(kind, text, options, ctx.question.text)
+        ctx.board.write(EntryKind.CONTRIBUTION, text, round=1, agent=index + 1, role=name)
+        ballots.append(Ballot(index + 1, name, text, key, weight))
+    if options and isinstance(backend, LikelihoodScorer):
+        scores = ctx.score(backend, plain_messages(ctx), options, "likelihood")
+        best = max(scores, key=lambda s: s.per_char).text
+        agent = len(ballots) + 1
+        ctx.board.write(EntryKind.CONTRIBUTION, best, round=1, agent=agent, role="likelihood")
+        ballots.append(Ballot(agent, "likelihood", best, best, 1.0))
+    return ballots
+
+
+def same_answer(kind: AnswerKind, a: str, b: str) -> bool:
+    if kind == "span":
+        return char_f1(a, b) >= SAME_SPAN
+    return a == b
+
+
+def tally(ballots: Sequence[Ballot], kind: AnswerKind) -> agreement.Agreement:
+    """The heaviest group of agreeing answers; on a tie, the group holding the plain answer
+    (ballot 1), else the earliest. Abstentions do not count. The winner is shown in the
+    plain answer's words if it is in the group, else in an explaining agent's (not a bare
+    program result or option)."""
+    groups: list[list[Ballot]] = []
+    for ballot in ballots:
+        if not ballot.key:
+            continue
+        group = next((g for g in groups if same_answer(kind, g[0].key, ballot.key)), None)
+        if group is None:
+            groups.append([ballot])
+        else:
+            group.append(ballot)
+    log = [f"groups: {[[b.agent for b in g] for g in groups]}"]
+    if not groups:
+        return agreement.Agreement(agreement.Protocol.VOTE, None, 0, 1, [*log, "no answers"])
+    weight = {id(g): sum(b.weight for b in g) for g in groups}
+    top = max(weight.values())
+    leading = [g for g in groups if weight[id(g)] == top]
+    winner = next((g for g in leading if g[0].agent == 1), leading[0])
+    if len(leading) > 1:
+        log.append("tie: the plain answer's group" if winner[0].agent == 1 else "tie: earliest")
+    shown = min(winner, key=lambda b: (b.agent != 1, b.weight != 1.0, b.role == "likelihood"))
+    return agreement.Agreement(
+        agreement.Protocol.VOTE, shown.reply, len(winner), 1, log, [b.agent - 1 for b in winner]
+    )
+
+
+def short_answer(ctx: RunContext, backend: Backend) -> str | None:
+    """The voted answer, or None when no agent gave a readable answer."""
+    options = listed_options(ctx.question.text)
+    ballots = ask_agents(ctx, backend)
+    result = tally(ballots, answer_kind(ctx, options))
+    record_agreement(ctx, result, len(ballots))
+    return result.committed

@@ -1,0 +1,122 @@
+"""The short-answer path: independent answers, the plain one among them, and a vote."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from murmurnet import GenerationRequest, MurmurNet, RunConfig, ScriptedBackend
+from murmurnet.types import EntryKind, Message
+
+SUM = "Tom has 20 apples and eats 3 of them. How many apples does he have now?"
+SHOP = "主に食品を販売する所は？\n1. スーパー\n2. 洋品店\n3. 書店"
+
+
+def by_tag(replies: dict[str, str]) -> Callable[[GenerationRequest], str]:
+    """Replies by request tag: "plain", "round 1/agent 2", … ("output" for the output agent)."""
+    return lambda request: replies[request.tag]
+
+
+def ask(
+    question: str,
+    replies: dict[str, str],
+    likelihood: Callable[[Sequence[Message], str], float] | None = None,
+    **config: object,
+) -> tuple[str, ScriptedBackend]:
+    fake = ScriptedBackend(by_tag(replies), likelihood=likelihood)
+    with MurmurNet(RunConfig(**config), backends={"default": fake}) as net:  # type: ignore[arg-type]
+        return net.ask(question).text, fake
+
+
+def test_agents_answer_independently_in_one_batch_beside_the_plain_answer() -> None:
+    text, fake = ask(
+        SUM,
+        {
+            "plain": "20 - 3 = 17. He has 17 apples.",
+            "round 1/agent 2": "He has 20 - 3 = 17.\nAnswer: 17",
+            "round 1/agent 3": "```python\nprint(20 - 3)\n```",
+        },
+    )
+    assert text.startswith("20 - 3 = 17. He has 17 apples.")  # the plain answer's words
+    (batch,) = fake.batches  # no summary, no second round, no output agent
+    plain, *agents = batch
+    assert [m.role for m in plain.messages] == ["user"] and plain.temperature == 0.0
+    assert plain.messages[0].content == SUM
+    for request in agents:  # the question, then the role's own instruction; no peers' notes
+        assert request.messages[0].content.startswith(SUM + "\n\n")
+        assert len(request.messages) == 1
+
+
+def test_a_majority_overrules_the_plain_answer_and_a_tie_keeps_it() -> None:
+    wrong = "He has 23 apples."
+    overruled, _ = ask(
+        SUM,
+        {
+            "plain": wrong,
+            "round 1/agent 2": "20 - 3 = 17\nAnswer: 17",
+            "round 1/agent 3": "```python\nprint(20 - 3)\n```",
+        },
+    )
+    assert overruled == "20 - 3 = 17\nAnswer: 17"  # the explaining agent's words, not the code
+    tied, _ = ask(
+        SUM, {"plain": wrong, "round 1/agent 2": "Answer: 17"}, agents=1
+    )  # one against one
+    assert tied == wrong
+
+
+def test_a_failed_program_abstains() -> None:
+    text, fake = ask(
+        SUM,
+        {
+            "plain": "He has 17.",
+            "round 1/agent 2": "Answer: 23",
+            "round 1/agent 3": "```python\nprint(1 / 0)\n```",
+        },
+    )
+    assert text == "He has 17."  # 17 against 23 is a tie; the program did not vote
+    program = fake.requests[2]
+    assert program.tag == "round 1/agent 3"
+
+
+def test_options_are_read_as_the_scorer_reads_them_and_likelihood_votes() -> None:
+    def likelihood(messages: Sequence[Message], option: str) -> float:
+        return {"スーパー": -9.0, "洋品店": -9.0, "書店": -1.0}[option]
+
+    text, fake = ask(
+        SHOP,
+        {"plain": "スーパーです。", "round 1/agent 2": "答え：書店", "round 1/agent 3": "書店"},
+        likelihood=likelihood,
+    )
+    assert text == "答え：書店"
+    assert fake.scored == [["スーパー", "洋品店", "書店"]]
+
+
+def test_no_readable_answer_falls_back_to_the_output_agent() -> None:
+    text, fake = ask(
+        SUM,
+        {
+            "plain": "I am not sure.",
+            "round 1/agent 2": "Hmm.",
+            "round 1/agent 3": "No code.",
+            "output": "It depends.",
+        },
+    )
+    assert text == "It depends."
+    assert [[r.tag for r in batch] for batch in fake.batches] == [
+        ["plain", "round 1/agent 2", "round 1/agent 3"],
+        ["output"],
+    ]
+
+
+def test_the_ballots_are_on_the_blackboard() -> None:
+    program = "```python\nimport os\nprint(os.getcwd())\n```"
+    fake = ScriptedBackend(
+        by_tag({"plain": "17", "round 1/agent 2": "Answer: 17", "round 1/agent 3": program})
+    )
+    with MurmurNet(RunConfig(), backends={"default": fake}) as net:
+        answer = net.ask(SUM)
+    contributions = [e for e in answer.entries if e.kind is EntryKind.CONTRIBUTION]
+    assert [e.role for e in contributions] == ["plain", "solver", "programmer"]
+    assert "could not be run: only `import math` is allowed" in contributions[2].text
+    assert "Answer:" not in contributions[2].text
+    (agreed,) = [e for e in answer.entries if e.kind is EntryKind.AGREEMENT]
+    assert agreed.text == "17" and agreed.agent == 2
