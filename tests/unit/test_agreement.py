@@ -16,7 +16,6 @@ from murmurnet.murmur.agreement import (
     parse_approval,
     vote,
 )
-from murmurnet.murmur.strategies import murmur_token_budget
 from murmurnet.types import EntryKind
 
 
@@ -198,14 +197,20 @@ def test_single_strategy_makes_one_call() -> None:
     assert fake.requests[0].messages[-1].content == "What is 2 + 2?"
 
 
-def test_self_consistency_votes_within_the_murmur_budget() -> None:
-    config = RunConfig(strategy="self-consistency", seed=3)
-    samples = max(2, round(murmur_token_budget(config) / config.output_tokens))
-    replies = ["Answer: 5"] + ["Answer: 4"] * (samples - 1)
+@pytest.mark.parametrize(
+    ("replies", "expected"),
+    [
+        (["Answer: 5", "Answer: 4", "4 it is."], "Answer: 4"),  # a majority outvotes sample 1
+        (["Answer: 5", "Answer: 4", "I cannot say."], "Answer: 5"),  # a tie keeps the greedy one
+    ],
+)
+def test_self_consistency_votes_as_the_murmur_does(replies: list[str], expected: str) -> None:
+    config = RunConfig(strategy="self-consistency", seed=3, samples=3)
     fake = ScriptedBackend(replies)
     with MurmurNet(config, backends={"default": fake}) as net:
         answer = net.ask("What is 2 + 2?")
-    assert [len(b) for b in fake.batches] == [samples]
-    assert answer_key(answer.text) == "4" and answer.strategy == "self-consistency"
-    assert samples * config.output_tokens <= murmur_token_budget(config) + config.output_tokens
-    assert len({r.seed for r in fake.requests}) == samples
+    assert [len(b) for b in fake.batches] == [3]
+    assert answer.text == expected and answer.strategy == "self-consistency"
+    assert [r.temperature for r in fake.requests] == [0.0, 0.7, 0.7]
+    assert len({r.seed for r in fake.requests}) == 3
+    assert all(r.messages[0].content == "What is 2 + 2?" for r in fake.requests)

@@ -114,12 +114,15 @@ class RunConfig(BaseSettings):
         250, ge=1, le=8192, json_schema_extra=cli("max tokens of the answer")
     )
     summary_tokens: int = Field(150, ge=1, le=8192, json_schema_extra=cli("max tokens per summary"))
+    samples: int = Field(
+        3, ge=1, le=16, json_schema_extra=cli("self-consistency: answers voted on (first greedy)")
+    )
     strategy: Literal["murmur", "plain", "plain+likelihood", "single", "self-consistency"] = Field(
         "murmur",
         json_schema_extra=cli(
             "murmur (agents, rounds, output); plain (the question alone, greedy); "
             "plain+likelihood (the likeliest listed option); single (one answer with the "
-            "assistant's instructions) or self-consistency (samples + majority vote)"
+            "assistant's instructions) or self-consistency (--samples answers, voted)"
         ),
     )
     consensus: Literal["none", "vote", "leader", "bft"] = Field(

@@ -9,14 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from murmurnet.config import RunConfig
+from murmurnet.answers import read_answer
 from murmurnet.errors import ConfigError
 from murmurnet.models.base import Backend
 from murmurnet.murmur import agreement, short, stages
 from murmurnet.murmur.citations import sources
 from murmurnet.murmur.context import RunContext, TokenSink
 from murmurnet.murmur.prompts import single_messages
-from murmurnet.murmur.short import plain_messages
 from murmurnet.question import listed_options
 from murmurnet.types import EntryKind, GenerationRequest
 
@@ -110,24 +109,30 @@ def single(ctx: RunContext, models: StageModels, sink: TokenSink | None) -> str:
 
 @strategy("self-consistency")
 def self_consistency(ctx: RunContext, models: StageModels, sink: TokenSink | None) -> str:
-    """N independent samples and a majority vote, with the murmur's token budget."""
+    """`samples` answers to the plain question, the first greedy and the rest sampled, voted
+    on exactly as the murmur's short-answer path votes (same reading, same tie-break): what
+    voting alone gains, so that the murmur is credited only with what its roles add."""
     cfg = ctx.config
-    samples = max(2, round(murmur_token_budget(cfg) / cfg.output_tokens))
-    documents = _documents(ctx, models.internal)
     requests = [
         GenerationRequest(
-            messages=single_messages(ctx.texts, ctx.question.text, documents),
+            messages=short.plain_messages(ctx),
             max_tokens=cfg.output_tokens,
-            temperature=max(cfg.internal_temp, 0.3),
+            temperature=0.0 if index == 0 else max(cfg.internal_temp, 0.3),
             seed=None if cfg.seed is None else cfg.seed + index,
             tag=f"sample {index + 1}",
         )
-        for index in range(samples)
+        for index in range(cfg.samples)
     ]
     replies = ctx.generate(models.internal, requests, "samples")
+    options = listed_options(ctx.question.text)
+    kind = short.answer_kind(ctx, options)
+    ballots = []
     for index, reply in enumerate(replies):
-        ctx.board.write(EntryKind.CONTRIBUTION, reply.text.strip(), round=1, agent=index + 1)
-    result = agreement.vote([r.text for r in replies])
+        text = reply.text.strip()
+        ctx.board.write(EntryKind.CONTRIBUTION, text, round=1, agent=index + 1)
+        key = read_answer(kind, text, options, ctx.question.text)
+        ballots.append(short.Ballot(index + 1, f"sample {index + 1}", text, key, 1.0))
+    result = short.tally(ballots, kind)
     stages.record_agreement(ctx, result, len(replies))
     chosen = result.committed if result.committed is not None else replies[0].text
     return finish(ctx, chosen.strip(), sink, streamed=False)
@@ -138,7 +143,7 @@ def plain(ctx: RunContext, models: StageModels, sink: TokenSink | None) -> str:
     """The model asked as a person would ask it: the question alone through its own chat
     template, no system text, greedy. The baseline every report leads with."""
     request = GenerationRequest(
-        messages=plain_messages(ctx),
+        messages=short.plain_messages(ctx),
         max_tokens=ctx.config.output_tokens,
         temperature=0.0,
         tag="plain",
@@ -156,16 +161,10 @@ def plain_likelihood(ctx: RunContext, models: StageModels, sink: TokenSink | Non
     options = listed_options(ctx.question.text)
     if not options:
         return plain(ctx, models, sink)
-    scores = ctx.score(models.output, plain_messages(ctx), options, "output")
+    scores = ctx.score(models.output, short.plain_messages(ctx), options, "output")
     best = max(scores, key=lambda s: s.per_char)
     ctx.board.write(EntryKind.CONTRIBUTION, best.text, round=1, agent=1)
     return finish(ctx, best.text, sink, streamed=False)
-
-
-def murmur_token_budget(cfg: RunConfig) -> int:
-    """The most tokens a murmur may generate: the budget self-consistency is given too."""
-    summaries = cfg.iterations * cfg.summary_tokens if cfg.summary else 0
-    return cfg.agents * cfg.iterations * cfg.internal_tokens + summaries + cfg.output_tokens
 
 
 def _documents(ctx: RunContext, backend: Backend) -> str:
