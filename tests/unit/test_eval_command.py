@@ -68,6 +68,7 @@ class RecordingRuntime:
     """Stands in for the runtime: answers "Answer: 4" and records what each strategy was asked."""
 
     asked: ClassVar[list[tuple[str, str]]] = []
+    overrides: ClassVar[list[dict[str, object]]] = []
 
     def __init__(self, config: object) -> None:
         pass
@@ -78,8 +79,9 @@ class RecordingRuntime:
     def __exit__(self, *exc: object) -> None:
         pass
 
-    def run(self, question: str, *, strategy: str) -> SimpleNamespace:
+    def run(self, question: str, *, strategy: str, **overrides: object) -> SimpleNamespace:
         RecordingRuntime.asked.append((strategy, question))
+        RecordingRuntime.overrides.append(overrides)
         return SimpleNamespace(
             text="Answer: 4", prompt_tokens=1, completion_tokens=1, total_seconds=0.1
         )
@@ -90,6 +92,7 @@ def recording(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     pytest.importorskip("matplotlib")
     monkeypatch.setattr(evaluate, "Runtime", RecordingRuntime)
     monkeypatch.setattr(RecordingRuntime, "asked", [])
+    monkeypatch.setattr(RecordingRuntime, "overrides", [])
     # A strategy registered later (as "plain" will be) is accepted without touching the CLI.
     monkeypatch.setitem(STRATEGIES, "plain", STRATEGIES["single"])
     return RecordingRuntime.asked
@@ -141,3 +144,49 @@ def test_unknown_strategy_lists_the_registry(
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "unknown strategy 'nope'" in err
     assert all(name in err for name in STRATEGIES)
+
+
+def test_variants_run_their_base_with_their_overrides(
+    tmp_path: Path, recording: list[tuple[str, str]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text(json.dumps({"question": "What is 2 + 2?", "answer": "4", "kind": "number"}))
+    out = tmp_path / "out"
+    spec = "plain,self-consistency[samples=3],self-consistency[ samples = 6 ],single[agents=3]"
+    assert main(["eval", str(rows), "--strategies", spec, "--out", str(out)]) == 0
+    row = load_rows(rows)[0]
+    assert recording == [
+        ("plain", plain_text(row)),
+        ("self-consistency", plain_text(row)),
+        ("self-consistency", plain_text(row)),
+        ("single", task_text(row)),  # the question rule follows the base strategy
+    ]
+    assert RecordingRuntime.overrides == [{}, {"samples": 3}, {"samples": 6}, {"agents": 3}]
+    lines = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    labels = ["plain", "self-consistency[samples=3]", "self-consistency[samples=6]"]
+    assert [line["strategy"] for line in lines] == [*labels, "single[agents=3]"]
+    assert len({line["fingerprint"] for line in lines}) == 4
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "| self-consistency[samples=6] | 1 | 1 |" in report
+    assert "![cost](cost.png)" in report and (out / "cost.png").is_file()
+    assert main(["eval", str(rows), "--strategies", spec, "--out", str(out)]) == 0
+    assert len(recording) == 4  # resumed: each variant found its own records
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("self-consistency[samples=99]", "bad value for 'samples'"),
+        ("magic[samples=3]", "unknown strategy 'magic'"),
+        ("murmur[wizards=3]", "unknown setting 'wizards'"),
+        ("murmur[agents=3", "is never closed"),
+    ],
+)
+def test_a_bad_variant_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], spec: str, message: str
+) -> None:
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"question": "q", "answer": "1", "kind": "number"}\n')
+    assert main(["eval", str(rows), "--strategies", spec, "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err and "Traceback" not in err

@@ -49,7 +49,7 @@ def summary() -> EvalSummary:
 def test_report_files_and_numbers(tmp_path: Path) -> None:
     files = write_report(summary(), tmp_path)
     assert files.report.is_file() and files.summary.is_file()
-    assert [c.name for c in files.charts] == ["accuracy.png", "tokens.png"]
+    assert [c.name for c in files.charts] == ["accuracy.png", "tokens.png", "cost.png"]
     for chart in files.charts:
         assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     data = json.loads(files.summary.read_text(encoding="utf-8"))
@@ -73,6 +73,7 @@ def test_report_files_and_numbers(tmp_path: Path) -> None:
     assert "## By file" in text and "### span-dev (5 questions)" in text
     assert "## By kind" not in text  # kinds and files coincide here
     assert "![accuracy](accuracy.png)" in text
+    assert "![cost](cost.png)" in text and "actually spent" in text
     assert " F1 |" in text  # span rows present
 
 

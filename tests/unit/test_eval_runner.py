@@ -183,3 +183,11 @@ def test_without_a_fingerprint_function_code_and_question_rule_are_used(tmp_path
     summary = run_eval(rows(1), ["single"], FakeSolver(), tmp_path, False)
     (result,) = summary.results
     assert result.fingerprint == fingerprinter(None)("single") != ""
+
+
+def test_progress_shows_a_variant_label_whole(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    label = "single[samples=6]"
+    run_eval(rows(1), [label], lambda row, _s: Attempt(reply=row.answer), tmp_path, progress=True)
+    assert label in capsys.readouterr().err  # not read as rich markup

@@ -3,7 +3,9 @@
 All strategies run on one runtime, so they share one loaded copy of each model and
 comparing them costs only the generation time; results are appended as they finish, so
 an interrupted run resumes (reusing only results with the same fingerprint). The strategies
-come from the registry, so one added there can be measured without touching this command.
+come from the registry, so one added there can be measured without touching this command, and
+each may be a variant (`self-consistency[samples=6]`) so that settings of one strategy are
+compared on the same rows and models.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from murmurnet.evaluation.fingerprint import fingerprinter
 from murmurnet.evaluation.prompting import question_for
 from murmurnet.evaluation.report import require_plotting, write_report
 from murmurnet.evaluation.runner import Attempt, run_eval
+from murmurnet.evaluation.variants import parse_variants
 from murmurnet.murmur.strategies import STRATEGIES
 
 DEFAULT_STRATEGIES = "plain,single,murmur"
@@ -34,7 +37,11 @@ def add_parsers(commands: Any) -> None:
     parser.add_argument(
         "--strategies",
         default=DEFAULT_STRATEGIES,
-        help=f"comma-separated, from: {', '.join(STRATEGIES)} (default: {DEFAULT_STRATEGIES})",
+        help=(
+            f"comma-separated, from: {', '.join(STRATEGIES)}; a variant changes settings for "
+            "one strategy, e.g. 'self-consistency[samples=6]' (quote it in a shell) "
+            f"(default: {DEFAULT_STRATEGIES})"
+        ),
     )
     parser.add_argument("--limit", type=int, default=None, help="first N rows of each file")
     parser.add_argument("--out", type=Path, default=Path("eval-out"), help="report folder")
@@ -43,20 +50,18 @@ def add_parsers(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     config = config_from(args)
-    strategies = [s.strip() for s in args.strategies.split(",") if s.strip()]
-    unknown = [s for s in strategies if s not in STRATEGIES]
-    if unknown:
-        raise InputError(
-            f"unknown strategy {unknown[0]!r}", hint=f"choose from {', '.join(STRATEGIES)}"
-        )
+    variants = {v.label: v for v in parse_variants(args.strategies, config, STRATEGIES)}
     if args.limit is not None and args.limit < 1:
         raise InputError("--limit must be at least 1")
     require_plotting()
     rows = [row for path in args.files for row in load_rows(path, args.limit)]
     with Runtime(config) as runtime:
 
-        def solve(row: EvalRow, strategy: str) -> Attempt:
-            answer = runtime.run(question_for(row, strategy), strategy=strategy)
+        def solve(row: EvalRow, label: str) -> Attempt:
+            variant = variants[label]
+            answer = runtime.run(
+                question_for(row, variant.base), strategy=variant.base, **variant.overrides
+            )
             return Attempt(
                 reply=answer.text,
                 prompt_tokens=answer.prompt_tokens,
@@ -64,7 +69,13 @@ def run(args: argparse.Namespace) -> int:
                 seconds=answer.total_seconds,
             )
 
-        summary = run_eval(rows, strategies, solve, args.out, fingerprint=fingerprinter(config))
+        summary = run_eval(
+            rows,
+            list(variants),
+            solve,
+            args.out,
+            fingerprint=fingerprinter(config, list(variants.values())),
+        )
     files = write_report(summary, args.out)
     print(files.report.read_text(encoding="utf-8"))
     print(f"report: {files.report}\nsummary: {files.summary}")

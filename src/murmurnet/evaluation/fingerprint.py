@@ -18,12 +18,13 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from murmurnet.config import RunConfig
 from murmurnet.evaluation.prompting import QUESTION_RULE_VERSION
+from murmurnet.evaluation.variants import Variant
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 CODE_SUFFIXES = (".py", ".yaml")
@@ -109,7 +110,15 @@ def fingerprint(settings: Mapping[str, Any], strategy: str, code: str | None = N
     return _digest([text.encode("utf-8")])[:LENGTH]
 
 
-def fingerprinter(config: RunConfig | None) -> Callable[[str], str]:
-    """Strategy name → fingerprint for runs with `config` (None: code and question rule only)."""
+def fingerprinter(
+    config: RunConfig | None, variants: Sequence[Variant] = ()
+) -> Callable[[str], str]:
+    """Strategy label → fingerprint for runs with `config` (None: code and question rule only).
+
+    A variant is fingerprinted by its base strategy and its effective settings (`config` with
+    its overrides), so `self-consistency[samples=3]` and `[samples=6]` never share a record
+    while a variant that changes nothing hashes like its plain strategy.
+    """
     settings = settings_of(config) if config is not None else {}
-    return lambda strategy: fingerprint(settings, strategy)
+    known = {v.label: fingerprint(settings_of(v.config), v.base) for v in variants}
+    return lambda label: known[label] if label in known else fingerprint(settings, label)

@@ -17,12 +17,14 @@ from murmurnet.errors import InputError, MissingDependencyError
 from murmurnet.evaluation.aggregate import EvalSummary, GroupSummary
 from murmurnet.evaluation.prompting import QUESTION_RULE_VERSION, describe_question_rule, text_kind
 from murmurnet.evaluation.stats import LEVEL, RESAMPLES, SEED
+from murmurnet.evaluation.variants import base_name
 
 EVAL_HINT = "pip install 'murmurnet[eval]'"
 REPORT_FILE = "report.md"
 SUMMARY_FILE = "results.json"
 ACCURACY_CHART = "accuracy.png"
 TOKENS_CHART = "tokens.png"
+COST_CHART = "cost.png"
 
 
 class ReportFiles(BaseModel):
@@ -99,6 +101,11 @@ def _group_section(group: GroupSummary, show_f1: bool, level: str) -> list[str]:
     return [*lines, ""]
 
 
+def _bases(strategies: Sequence[str]) -> list[str]:
+    """The registered strategies behind the labels: a variant gets its base's question text."""
+    return list(dict.fromkeys(base_name(s) for s in strategies))
+
+
 def _fingerprint_line(summary: EvalSummary) -> list[str]:
     if not summary.fingerprints:
         return []
@@ -126,7 +133,7 @@ def render_markdown(summary: EvalSummary, charts: Sequence[str] = ()) -> str:
         "reused because their fingerprint (settings, strategy, question rule, code) differs "
         "from this run's (they stay in the file).",
         "",
-        "Question text: " + describe_question_rule(summary.strategies),
+        "Question text: " + describe_question_rule(_bases(summary.strategies)),
         "",
         *_fingerprint_line(summary),
         "Accuracy is the share of questions answered correctly, with a "
@@ -161,6 +168,14 @@ def render_markdown(summary: EvalSummary, charts: Sequence[str] = ()) -> str:
             lines += _group_section(group, show_f1, "###")
     if charts:
         lines += ["## Charts", ""]
+        if COST_CHART in charts:
+            lines += [
+                f"`{COST_CHART}`: accuracy ({LEVEL * 100:.0f} % CI) against the mean seconds "
+                "per question each strategy actually spent (wall clock of the whole run), "
+                "one point per strategy; a comparison at equal budget reads across it at "
+                "equal spent time, not equal allowed samples or tokens.",
+                "",
+            ]
         lines += [f"![{Path(c).stem}]({c})" for c in charts]
         lines.append("")
     lines += [
@@ -180,10 +195,22 @@ def summary_json(summary: EvalSummary) -> dict[str, Any]:
         "seed": SEED,
         "test": "exact two-sided McNemar (binomial on discordant pairs)",
         "difference": "strategy minus baseline, accuracy as a fraction",
-        "question_text": {s: text_kind(s) for s in summary.strategies},
+        "question_text": {s: text_kind(base_name(s)) for s in summary.strategies},
         "question_rule": QUESTION_RULE_VERSION,
     }
     return data
+
+
+def _wrapped(label: str) -> str:
+    """A variant's settings on a second line, so long labels do not run into each other."""
+    return label.replace("[", "\n[", 1)
+
+
+def _legend_columns(width: float, labels: Sequence[str]) -> int:
+    """As many legend columns as fit across `width` inches: a marker and gap take ~0.5 in,
+    a character of a small font ~0.075 in (a variant label is long)."""
+    entry = 0.5 + 0.075 * max((len(label) for label in labels), default=0)
+    return max(1, min(len(labels), int(width / entry)))
 
 
 def _chart_groups(summary: EvalSummary) -> list[GroupSummary]:
@@ -197,7 +224,9 @@ def plot_accuracy(summary: EvalSummary, path: Path) -> None:
     groups = _chart_groups(summary)
     strategies = [s.strategy for s in summary.overall.strategies]
     width = 0.8 / max(1, len(strategies))
-    figure = Figure(figsize=(max(5.0, 1.6 * len(groups) + 2.0), 3.6), dpi=100)
+    inches = max(5.0, 1.6 * len(groups) + 2.0)
+    columns = _legend_columns(inches, strategies)
+    figure = Figure(figsize=(inches, 3.6 + 0.22 * (-(-len(strategies) // columns) - 1)), dpi=100)
     axes = figure.add_subplot()
     for i, name in enumerate(strategies):
         xs, ys, below, above = [], [], [], []
@@ -217,7 +246,7 @@ def plot_accuracy(summary: EvalSummary, path: Path) -> None:
     # Above the axes: bars near 100 % must not hide behind it.
     axes.legend(
         fontsize="small",
-        ncols=max(1, len(strategies)),
+        ncols=columns,
         loc="lower center",
         bbox_to_anchor=(0.5, 1.0),
         frameon=False,
@@ -233,12 +262,13 @@ def plot_tokens(summary: EvalSummary, path: Path) -> None:
 
     stats = summary.overall.strategies
     names = [s.strategy for s in stats]
-    figure = Figure(figsize=(max(4.0, 1.2 * len(names) + 2.0), 3.6), dpi=100)
+    figure = Figure(figsize=(max(4.0, 1.5 * len(names) + 2.0), 3.6), dpi=100)
     axes = figure.add_subplot()
     prompt = [s.prompt_tokens for s in stats]
     completion = [s.completion_tokens for s in stats]
-    axes.bar(names, prompt, label="prompt")
-    axes.bar(names, completion, bottom=prompt, label="completion")
+    ticks = [_wrapped(name) for name in names]
+    axes.bar(ticks, prompt, label="prompt")
+    axes.bar(ticks, completion, bottom=prompt, label="completion")
     axes.set_ylabel("tokens per question")
     axes.legend(fontsize="small")
     axes.grid(axis="y", alpha=0.3)
@@ -246,16 +276,88 @@ def plot_tokens(summary: EvalSummary, path: Path) -> None:
     figure.savefig(path)
 
 
+def _cost_panel(axes: Any, group: GroupSummary, names: Sequence[str]) -> None:
+    """One group's points; labels alternate above and below in order of time, so that
+    neighbours (k = 3, 6, 12 often lie close) do not print over each other."""
+    ranked = sorted(group.strategies, key=lambda s: s.seconds)
+    for rank, stats in enumerate(ranked):
+        acc = stats.accuracy
+        point = (stats.seconds, acc.estimate * 100)
+        axes.errorbar(
+            [point[0]],
+            [point[1]],
+            yerr=[
+                [max(0.0, acc.estimate - acc.low) * 100],
+                [max(0.0, acc.high - acc.estimate) * 100],
+            ],
+            fmt="o",
+            capsize=3,
+            color=f"C{names.index(stats.strategy) % 10}",
+            label=stats.strategy,
+        )
+        above = rank % 2 == 0
+        axes.annotate(
+            _wrapped(stats.strategy),
+            point,
+            xytext=(5, 4 if above else -4),
+            textcoords="offset points",
+            va="bottom" if above else "top",
+            fontsize="x-small",
+        )
+    most = ranked[-1].seconds if ranked else 0.0
+    # 0 on the left (time is a ratio scale), room on the right for the last label.
+    axes.set_xlim(0, most * 1.35 if most > 0 else 1.0)
+    axes.set_title(group.name, fontsize="medium")
+    axes.set_xlabel("seconds per question (mean, spent)")
+    axes.grid(alpha=0.3)
+
+
+def plot_cost(summary: EvalSummary, path: Path) -> None:
+    """Accuracy (with its interval) against mean seconds per question actually spent.
+
+    One labelled point per strategy, overall and then one panel per kind when there are
+    several: "equal budget" is read off the time the strategies spent, not the samples or
+    tokens they were allowed. Each strategy keeps its colour in every panel, and the legend
+    above names them all should two labels still touch.
+    """
+    from matplotlib.figure import Figure
+
+    groups = [summary.overall, *summary.by_kind]
+    names = [s.strategy for s in summary.overall.strategies]
+    width, height = max(5.5, 4.5 * len(groups)), 4.4
+    figure = Figure(figsize=(width, height), dpi=100)
+    panels = figure.subplots(1, len(groups), squeeze=False, sharey=True)[0]
+    for axes, group in zip(panels, groups, strict=True):
+        _cost_panel(axes, group, names)
+    bounds = [(s.accuracy.low, s.accuracy.high) for g in groups for s in g.strategies]
+    low = min((b[0] for b in bounds), default=0.0) * 100
+    high = max((b[1] for b in bounds), default=1.0) * 100
+    panels[0].set_ylim(max(0.0, low - 8), min(100.0, high + 8))
+    panels[0].set_ylabel(f"accuracy (%), {LEVEL * 100:.0f} % CI")
+    columns = _legend_columns(width, names)
+    figure.legend(
+        *panels[0].get_legend_handles_labels(),
+        fontsize="small",
+        ncols=columns,
+        loc="upper center",
+        frameon=False,
+    )
+    legend_rows = -(-len(names) // columns)
+    figure.tight_layout(rect=(0, 0, 1, 1 - (0.1 + 0.22 * legend_rows) / height))
+    figure.savefig(path)
+
+
 def write_report(summary: EvalSummary, out_dir: str | Path) -> ReportFiles:
-    """Write report.md, results.json, accuracy.png and tokens.png into `out_dir`."""
+    """Write report.md, results.json, accuracy.png, tokens.png and cost.png into `out_dir`."""
     require_plotting()
     out = Path(out_dir)
-    charts = [out / ACCURACY_CHART, out / TOKENS_CHART]
+    charts = [out / ACCURACY_CHART, out / TOKENS_CHART, out / COST_CHART]
     try:
         out.mkdir(parents=True, exist_ok=True)
         if summary.overall.strategies:
             plot_accuracy(summary, charts[0])
             plot_tokens(summary, charts[1])
+            plot_cost(summary, charts[2])
         else:
             charts = []
         report = out / REPORT_FILE

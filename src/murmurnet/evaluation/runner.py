@@ -94,6 +94,7 @@ def _progress_bar(total: int, enabled: bool) -> Iterator[Callable[[str, int], No
         yield lambda _label, _advance: None
         return
     from rich.console import Console
+    from rich.markup import escape
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -114,7 +115,8 @@ def _progress_bar(total: int, enabled: bool) -> Iterator[Callable[[str, int], No
         task = bar.add_task("eval", total=total)
 
         def step(label: str, advance: int) -> None:
-            bar.update(task, advance=advance, description=label)
+            # Escaped: a variant's "[samples=6]" would otherwise be read as a style and vanish.
+            bar.update(task, advance=advance, description=escape(label))
 
         yield step
 
