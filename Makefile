@@ -52,14 +52,21 @@ bench-round: setup
 	$(BIN)/murmurnet models --prepare qwen2.5-0.5b
 	$(BIN)/python benchmarks/bench_round.py
 
-# Answer quality on the dev slices (about 75 min on 2 cores; resumes where it stopped).
+# Answer quality on the dev slices: the default murmur against the plain baseline (the same
+# model asked the question plainly), EVAL_LIMIT rows of each slice, choices also against
+# plain+likelihood. Resumes where it stopped; the report is in $(EVAL_OUT)/report.md.
 EVAL_DATA ?= ../shared/eval
-EVAL_LIMIT ?= 30
+EVAL_LIMIT ?= 60
+EVAL_OUT ?= benchmarks/results/eval-default
 eval: setup-test
 	$(BIN)/murmurnet models --prepare qwen2.5-0.5b
-	$(BIN)/murmurnet eval $(EVAL_DATA)/gsm8k-dev.jsonl $(EVAL_DATA)/jsquad-dev.jsonl \
-		$(EVAL_DATA)/jcommonsenseqa-dev.jsonl --limit $(EVAL_LIMIT) --config examples/eval-dev.yaml \
-		--out eval-out
+	$(BIN)/murmurnet eval $(EVAL_DATA)/gsm8k-dev300.jsonl $(EVAL_DATA)/jsquad-dev300.jsonl \
+		$(EVAL_DATA)/jcommonsenseqa-dev300.jsonl --limit $(EVAL_LIMIT) \
+		--strategies plain,murmur --out $(EVAL_OUT)
+	mkdir -p $(EVAL_OUT)/choice
+	test -f $(EVAL_OUT)/choice/results.jsonl || cp $(EVAL_OUT)/results.jsonl $(EVAL_OUT)/choice/
+	$(BIN)/murmurnet eval $(EVAL_DATA)/jcommonsenseqa-dev300.jsonl --limit $(EVAL_LIMIT) \
+		--strategies plain,plain+likelihood,murmur --out $(EVAL_OUT)/choice
 
 # Optional: llama-server and llama-batched-bench from the llama.cpp source vendored in the
 # llama-cpp-python sdist, for the side-by-side engine benchmark (~10 min on 2 cores).
