@@ -22,7 +22,7 @@ def ask(
     likelihood: Callable[[Sequence[Message], str], float] | None = None,
     **config: object,
 ) -> tuple[str, ScriptedBackend]:
-    fake = ScriptedBackend(by_tag(replies), likelihood=likelihood)
+    fake = ScriptedBackend(by_tag(replies), likelihood=likelihood, honour_limits=True)
     with MurmurNet(RunConfig(**config), backends={"default": fake}) as net:  # type: ignore[arg-type]
         return net.ask(question).text, fake
 
@@ -90,21 +90,32 @@ def test_options_are_read_as_the_scorer_reads_them_and_likelihood_votes() -> Non
     assert fake.scored == [["スーパー", "洋品店", "書店"]]
 
 
-def test_no_readable_answer_falls_back_to_the_output_agent() -> None:
+def test_without_a_readable_answer_the_plain_answer_stands() -> None:
     text, fake = ask(
         SUM,
-        {
-            "plain": "I am not sure.",
-            "round 1/agent 2": "Hmm.",
-            "round 1/agent 3": "No code.",
-            "output": "It depends.",
-        },
+        {"plain": "I am not sure.", "round 1/agent 2": "Hmm.", "round 1/agent 3": "No code."},
     )
-    assert text == "It depends."
+    assert text == "I am not sure."
     assert [[r.tag for r in batch] for batch in fake.batches] == [
-        ["plain", "round 1/agent 2", "round 1/agent 3"],
-        ["output"],
+        ["plain", "round 1/agent 2", "round 1/agent 3"]
     ]
+
+
+def test_an_empty_plain_answer_and_no_votes_go_to_the_output_agent() -> None:
+    replies = {"plain": "", "round 1/agent 2": "Hmm.", "round 1/agent 3": "x", "output": "17."}
+    text, fake = ask(SUM, replies)
+    assert text == "17." and fake.batches[-1][0].tag == "output"
+
+
+def test_a_reply_cut_at_its_token_limit_abstains() -> None:
+    working = "20 - 3 = 17, and then 17 + 6 = 23 " * 40  # far beyond the limit below
+    text, _ = ask(
+        SUM,
+        {"plain": "He has 17.", "round 1/agent 2": working, "round 1/agent 3": "Answer: 23"},
+        answer_tokens=20,
+        agents=2,
+    )
+    assert text == "He has 17."  # 17 against 23; the cut reply's 23 did not count
 
 
 def test_the_ballots_are_on_the_blackboard() -> None:

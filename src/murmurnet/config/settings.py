@@ -113,6 +113,15 @@ class RunConfig(BaseSettings):
     output_tokens: int = Field(
         250, ge=1, le=8192, json_schema_extra=cli("max tokens of the answer")
     )
+    answer_tokens: int = Field(
+        512,
+        ge=1,
+        le=8192,
+        json_schema_extra=cli(
+            "max tokens of a direct answer with its working (plain, self-consistency, and the "
+            "short-answer path's answers)"
+        ),
+    )
     summary_tokens: int = Field(150, ge=1, le=8192, json_schema_extra=cli("max tokens per summary"))
     samples: int = Field(
         3, ge=1, le=16, json_schema_extra=cli("self-consistency: answers voted on (first greedy)")

@@ -19,6 +19,14 @@ def rough_token_count(text: str) -> int:
     return len(_TOKEN.findall(text))
 
 
+def rough_truncate(text: str, max_tokens: int) -> tuple[str, bool]:
+    """The text cut after `max_tokens` rough tokens, and whether it was cut."""
+    tokens = list(_TOKEN.finditer(text))
+    if len(tokens) <= max_tokens:
+        return text, False
+    return text[: tokens[max_tokens - 1].end()], True
+
+
 TokenCallback = Callable[[int, str], None]
 """Streaming hook: called with (index of the request in the batch, new text)."""
 

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from murmurnet.cancellation import Cancellation
 from murmurnet.errors import ScriptExhaustedError, UnsupportedError
-from murmurnet.models.base import TokenCallback, rough_token_count
+from murmurnet.models.base import TokenCallback, rough_token_count, rough_truncate
 from murmurnet.types import Completion, ContinuationScore, GenerationRequest, Message
 
 Responder = Callable[[GenerationRequest], str]
@@ -35,14 +35,17 @@ class ScriptedBackend:
         honour_stops: bool = False,
         word_delay: float = 0.0,
         likelihood: Likelihood | None = None,
+        honour_limits: bool = False,
     ) -> None:
         """`honour_stops` cuts each reply at the first of its request's stop strings, as a
         real backend does, so a test can show which stops a stage sends. `word_delay` streams
         replies word by word with that pause, checking for cancellation between words, so
         tests can run, overlap and cancel runs as with a real model. `likelihood` lets it
-        score continuations (`score`), as a llama.cpp model does."""
+        score continuations (`score`), as a llama.cpp model does. `honour_limits` cuts a
+        reply at its request's `max_tokens` (rough tokens) with finish reason "length"."""
         self.name = name
         self.honour_stops = honour_stops
+        self.honour_limits = honour_limits
         self.word_delay = word_delay
         self.context_size = context_size
         self._responder: Responder | None = responses if callable(responses) else None
@@ -67,6 +70,9 @@ class ScriptedBackend:
         for index, (request, text) in enumerate(zip(requests, texts, strict=True)):
             if self.honour_stops:
                 text = cut_at_stops(text, request.stop)
+            cut = False
+            if self.honour_limits:
+                text, cut = rough_truncate(text, request.max_tokens)
             self._stream(index, text, on_token, cancel)
             prompt = "\n".join(m.content for m in request.messages)
             completions.append(
@@ -74,6 +80,7 @@ class ScriptedBackend:
                     text=text,
                     prompt_tokens=rough_token_count(prompt),
                     completion_tokens=rough_token_count(text),
+                    finish_reason="length" if cut else "stop",
                 )
             )
         return completions

@@ -61,7 +61,7 @@ def ask_agents(ctx: RunContext, backend: Backend) -> list[Ballot]:
     kind = answer_kind(ctx, options)
     requests = [
         GenerationRequest(
-            messages=plain_messages(ctx), max_tokens=cfg.output_tokens, temperature=0.0, tag="plain"
+            messages=plain_messages(ctx), max_tokens=cfg.answer_tokens, temperature=0.0, tag="plain"
         )
     ]
     for index, role in enumerate(ctx.roles):
@@ -69,7 +69,7 @@ def ask_agents(ctx: RunContext, backend: Backend) -> list[Ballot]:
         requests.append(
             GenerationRequest(
                 messages=plain_messages(ctx, role.spec.instruction),
-                max_tokens=cfg.internal_tokens,
+                max_tokens=cfg.answer_tokens,
                 temperature=max(cfg.internal_temp, 0.3) if temperature is None else temperature,
                 seed=None if cfg.seed is None else cfg.seed + 1000 + index,
                 tag=f"round 1/agent {index + 2}",
@@ -83,7 +83,10 @@ def ask_agents(ctx: RunContext, backend: Backend) -> list[Ballot]:
         if index > 0 and ctx.roles[index - 1].spec.tool == "python":
             text, ran = with_program_output(ctx.texts, text)
             weight = CHECKED_WEIGHT if ran else 1.0
-        key = read_answer(kind, text, options, ctx.question.text)
+        # A reply cut off by its token limit never reached its answer: its last number is
+        # a step of the working, not a result.
+        cut = reply.finish_reason == "length" and weight == 1.0
+        key = "" if cut else read_answer(kind, text, options, ctx.question.text)
         ctx.board.write(EntryKind.CONTRIBUTION, text, round=1, agent=index + 1, role=name)
         ballots.append(Ballot(index + 1, name, text, key, weight))
     if options and isinstance(backend, LikelihoodScorer):
@@ -131,9 +134,10 @@ def tally(ballots: Sequence[Ballot], kind: AnswerKind) -> agreement.Agreement:
 
 
 def short_answer(ctx: RunContext, backend: Backend) -> str | None:
-    """The voted answer, or None when no agent gave a readable answer."""
+    """The voted answer; when no agent gave a readable answer, the plain answer as it is
+    (None only when even that is empty)."""
     options = listed_options(ctx.question.text)
     ballots = ask_agents(ctx, backend)
     result = tally(ballots, answer_kind(ctx, options))
     record_agreement(ctx, result, len(ballots))
-    return result.committed
+    return result.committed or ballots[0].reply or None

@@ -116,7 +116,7 @@ def self_consistency(ctx: RunContext, models: StageModels, sink: TokenSink | Non
     requests = [
         GenerationRequest(
             messages=short.plain_messages(ctx),
-            max_tokens=cfg.output_tokens,
+            max_tokens=cfg.answer_tokens,
             temperature=0.0 if index == 0 else max(cfg.internal_temp, 0.3),
             seed=None if cfg.seed is None else cfg.seed + index,
             tag=f"sample {index + 1}",
@@ -144,7 +144,7 @@ def plain(ctx: RunContext, models: StageModels, sink: TokenSink | None) -> str:
     template, no system text, greedy. The baseline every report leads with."""
     request = GenerationRequest(
         messages=short.plain_messages(ctx),
-        max_tokens=ctx.config.output_tokens,
+        max_tokens=ctx.config.answer_tokens,
         temperature=0.0,
         tag="plain",
     )
