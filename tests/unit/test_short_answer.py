@@ -63,6 +63,18 @@ def test_a_majority_overrules_the_plain_answer_and_a_tie_keeps_it() -> None:
     assert tied == wrong
 
 
+def test_a_lone_program_does_not_outvote_the_plain_answer() -> None:
+    text, _ = ask(
+        SUM,
+        {
+            "plain": "He has 17.",
+            "round 1/agent 2": "Answer: 16",
+            "round 1/agent 3": "```python\nprint(20 + 3)\n```",
+        },
+    )
+    assert text == "He has 17."  # three different answers, one voice each: a tie
+
+
 def test_a_failed_program_abstains() -> None:
     text, fake = ask(
         SUM,
