@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from murmurnet.answers import AnswerKind, char_f1, read_answer
+from murmurnet.answers import AnswerKind, char_f1, extract_final, read_answer
 from murmurnet.models.base import Backend, LikelihoodScorer
 from murmurnet.murmur import agreement
 from murmurnet.murmur.context import RunContext
@@ -102,16 +102,28 @@ def ask_agents(ctx: RunContext, backend: Backend) -> list[Ballot]:
 
 
 def same_answer(kind: AnswerKind, a: str, b: str) -> bool:
+    """Numbers and options match exactly. Spans match when they overlap enough, or when one
+    holds the other: "石油" is what "石油は戦略資源となった資源です" answers."""
+    if kind != "span":
+        return a == b
+    short, long = sorted((a, b), key=len)
+    return char_f1(a, b) >= SAME_SPAN or (len(short) >= 2 and short in long)
+
+
+def _shown(winner: Sequence[Ballot], kind: AnswerKind) -> Ballot:
+    """Whose words tell the winning answer. For a span, an agent that ended on an answer
+    line ("答え：石油"), since the plain reply is often a whole sentence around the span;
+    otherwise the plain answer, then an explaining agent, then a program or an option."""
     if kind == "span":
-        return char_f1(a, b) >= SAME_SPAN
-    return a == b
+        marked = [b for b in winner if extract_final(b.reply) != b.reply.strip()]
+        if marked:
+            return min(marked, key=lambda b: len(extract_final(b.reply)))
+    return min(winner, key=lambda b: (b.agent != 1, b.checked, b.role == "likelihood"))
 
 
 def tally(ballots: Sequence[Ballot], kind: AnswerKind) -> agreement.Agreement:
     """The heaviest group of agreeing answers; on a tie, the group holding the plain answer
-    (ballot 1), else the earliest. Abstentions do not count. The winner is shown in the
-    plain answer's words if it is in the group, else in an explaining agent's (not a bare
-    program result or option)."""
+    (ballot 1), else the earliest. Abstentions do not count."""
     groups: list[list[Ballot]] = []
     for ballot in ballots:
         if not ballot.key:
@@ -130,7 +142,7 @@ def tally(ballots: Sequence[Ballot], kind: AnswerKind) -> agreement.Agreement:
     winner = next((g for g in leading if g[0].agent == 1), leading[0])
     if len(leading) > 1:
         log.append("tie: the plain answer's group" if winner[0].agent == 1 else "tie: earliest")
-    shown = min(winner, key=lambda b: (b.agent != 1, b.checked, b.role == "likelihood"))
+    shown = _shown(winner, kind)
     return agreement.Agreement(
         agreement.Protocol.VOTE, shown.reply, len(winner), 1, log, [b.agent - 1 for b in winner]
     )
