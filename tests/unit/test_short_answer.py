@@ -63,6 +63,18 @@ def test_a_majority_overrules_the_plain_answer_and_a_tie_keeps_it() -> None:
     assert tied == wrong
 
 
+def test_a_lone_program_does_not_outvote_the_plain_answer() -> None:
+    text, _ = ask(
+        SUM,
+        {
+            "plain": "He has 17.",
+            "round 1/agent 2": "Answer: 16",
+            "round 1/agent 3": "```python\nprint(20 + 3)\n```",
+        },
+    )
+    assert text == "He has 17."  # three different answers, one voice each: a tie
+
+
 def test_a_failed_program_abstains() -> None:
     text, fake = ask(
         SUM,
@@ -131,3 +143,32 @@ def test_the_ballots_are_on_the_blackboard() -> None:
     assert "Answer:" not in contributions[2].text
     (agreed,) = [e for e in answer.entries if e.kind is EntryKind.AGREEMENT]
     assert agreed.text == "17" and agreed.agent == 2
+
+
+PASSAGE = (
+    "石油\n20世紀半ばから後半にかけて、石油は最も重要な戦略資源となり、各国はその確保を"
+    "外交の中心に置いた。産油国は価格と生産量を通じて大きな影響力を持ち、"
+    "二度の石油危機は先進国の経済に深い傷を残した。\n\n"
+    "20世紀半ばから後半にかけて戦略資源となった資源は？"
+)
+
+
+def test_a_span_is_told_by_the_agent_that_extracted_it() -> None:
+    text, _ = ask(
+        PASSAGE,
+        {
+            "plain": "石油は戦略資源となった資源です。",
+            "round 1/agent 2": "文章によると石油です。\n答え：石油",
+            "round 1/agent 3": "「石油は最も重要な戦略資源となり」\n答え：石油",
+        },
+    )
+    assert text.endswith("答え：石油")  # the sentence and the spans are one answer
+
+
+def test_spans_group_by_overlap_or_containment() -> None:
+    from murmurnet.murmur.short import same_answer
+
+    assert same_answer("span", "石油", "石油は戦略資源となった資源です")
+    assert same_answer("span", "東京都", "東京")
+    assert not same_answer("span", "石炭", "石油は戦略資源となった資源です")
+    assert not same_answer("number", "17", "170")

@@ -134,7 +134,7 @@ class RunConfig(BaseSettings):
             "assistant's instructions) or self-consistency (--samples answers, voted)"
         ),
     )
-    consensus: Literal["none", "vote", "leader", "bft"] = Field(
+    consensus: Literal["none", "vote", "leader", "bft", "rank"] = Field(
         "none",
         json_schema_extra=cli("agreement among the last round's answers before the output"),
     )

@@ -8,6 +8,7 @@ agents that always lie cannot decide the outcome). They are not network consensu
 
 from __future__ import annotations
 
+import random
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -22,6 +23,7 @@ class Protocol(StrEnum):
     VOTE = "vote"
     LEADER = "leader"
     BFT = "bft"
+    RANK = "rank"
 
 
 @dataclass
@@ -146,6 +148,57 @@ def bft(answers: Sequence[str], approve: Approve) -> Agreement:
         if count >= quorum:
             return Agreement(Protocol.BFT, answers[primary], count, view + 1, log)
     return Agreement(Protocol.BFT, None, 0, n, [*log, "no quorum in any view"])
+
+
+Ranker = Callable[[list[list[int]]], list[list[int] | None]]
+"""Ask every agent to rank the answers it is shown (agent i sees `views[i]`, in that order):
+per agent, the shown answers best first, or None when its reply could not be read."""
+
+
+def views(n: int, seed: int) -> list[list[int]]:
+    """What each agent ranks: every other agent's answer (never its own), shuffled."""
+    shuffler = random.Random(seed)
+    shown = []
+    for agent in range(n):
+        others = [j for j in range(n) if j != agent]
+        shuffler.shuffle(others)
+        shown.append(others)
+    return shown
+
+
+def rank(answers: Sequence[str], ask: Ranker, seed: int = 0) -> Agreement:
+    """llm-council's ranking: each agent ranks the others' answers, anonymised and shuffled;
+    a Borda count (m-1 points for first of m, 0 for last) decides; a tie commits nothing.
+    Self-votes are impossible since no agent sees its own answer."""
+    n = len(answers)
+    rankings = ask(views(n, seed))
+    points = [0] * n
+    log = []
+    for agent, ranking in enumerate(rankings):
+        if ranking is None:
+            log.append(f"agent {agent + 1}: no readable ranking")
+            continue
+        log.append(f"agent {agent + 1}: {' > '.join(str(j + 1) for j in ranking)}")
+        for place, j in enumerate(ranking):
+            points[j] += len(ranking) - 1 - place
+    log.append(f"Borda points: {points}")
+    best = max(points, default=0)
+    leaders = [j for j in range(n) if points[j] == best]
+    if best == 0 or len(leaders) > 1:
+        return Agreement(Protocol.RANK, None, 0, 1, [*log, "tie: the output agent decides"])
+    return Agreement(Protocol.RANK, answers[leaders[0]], best, 1, log, [leaders[0]])
+
+
+_LETTER = re.compile(r"(?<![A-Za-z])([A-Z])(?![A-Za-z])")
+
+
+def parse_ranking(reply: str, shown: int) -> list[int] | None:
+    """Positions (0-based, in the order shown) best first, from a reply such as "B, A, C" or
+    "1位：B 2位：A"; None unless every shown letter appears."""
+    text = unicodedata.normalize("NFKC", reply)
+    letters = [ord(m.group(1)) - ord("A") for m in _LETTER.finditer(text)]
+    order = list(dict.fromkeys(x for x in letters if 0 <= x < shown))
+    return order if len(order) == shown else None
 
 
 # Approval is read from anywhere in a short reply ("I APPROVE.", "The answer is correct.

@@ -7,6 +7,7 @@ shared part once for all agents and keeps it cached for the next stage.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
@@ -27,6 +28,7 @@ class StageTexts:
     summary_task: str
     output_task: str
     approval_task: str
+    ranking_task: str
     cite_task: str
     single_system: str
     tool_result: str
@@ -46,6 +48,7 @@ def stage_texts(language: Language) -> StageTexts:
         summary_task=raw["summary_task"],
         output_task=raw["output_task"],
         approval_task=raw["approval_task"],
+        ranking_task=raw["ranking_task"],
         cite_task=raw["cite_task"],
         single_system=raw["single_system"],
         tool_result=raw["tool_result"],
@@ -99,6 +102,15 @@ def approval_messages(
         persona=role.persona, agent=proposer + 1, proposal=proposal.strip()
     )
     return [_shared(texts, notes), Message(role="user", content=task)]
+
+
+def ranking_messages(texts: StageTexts, question: str, answers: Sequence[str]) -> list[Message]:
+    """The question and the answers to rank, lettered: no agent's name, title or round, so
+    no answer is trusted for who gave it."""
+    letters = [chr(ord("A") + i) for i in range(len(answers))]
+    listed = "\n\n".join(f"{letters[i]}: {answer.strip()}" for i, answer in enumerate(answers))
+    task = texts.ranking_task.format(answers=listed, example=", ".join(reversed(letters)))
+    return [Message(role="user", content=f"{question}\n\n{task}")]
 
 
 def single_messages(texts: StageTexts, question: str, notes: str = "") -> list[Message]:

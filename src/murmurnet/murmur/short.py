@@ -5,8 +5,10 @@ Published work on small models says most of what "debate" gains is voting, and t
 of discussion before the vote can cost points (Choi et al. 2025; Kaesberg et al. 2025). So
 here the agents never see one another: one agent is the `plain` answer itself (the question
 alone, greedy), the others answer the same question with their roles' instructions,
-sampled; a programmer's program runs in the calculator; for a question that lists options,
-the model's likelihood of each option votes too. Every answer is read the way the scorer
+sampled; a programmer's program runs in the calculator (one voice like any other: on the
+dev rows a lone program outvoting the plain answer lost more than it won, and one that
+fails abstains); for a question that lists options, the model's likelihood of each option
+votes too. Every answer is read the way the scorer
 reads a reply, and a tie goes to the plain answer: the murmur leaves the single model's
 answer only when more of its peers agree on another.
 """
@@ -16,11 +18,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from murmurnet.answers import AnswerKind, char_f1, read_answer
+from murmurnet.answers import AnswerKind, char_f1, extract_final, read_answer
 from murmurnet.models.base import Backend, LikelihoodScorer
 from murmurnet.murmur import agreement
 from murmurnet.murmur.context import RunContext
-from murmurnet.murmur.stages import CHECKED_WEIGHT, record_agreement, with_program_output
+from murmurnet.murmur.stages import record_agreement, with_program_output
 from murmurnet.question import listed_options
 from murmurnet.types import EntryKind, GenerationRequest, Message
 
@@ -37,6 +39,8 @@ class Ballot:
     reply: str
     key: str
     weight: float
+    checked: bool = False
+    """The answer is what a program printed (shown only if no agent explained it)."""
 
 
 def answer_kind(ctx: RunContext, options: Sequence[str]) -> AnswerKind:
@@ -79,16 +83,15 @@ def ask_agents(ctx: RunContext, backend: Backend) -> list[Ballot]:
     replies = ctx.generate(backend, requests, "round 1", roles=roles)
     ballots: list[Ballot] = []
     for index, (name, reply) in enumerate(zip(roles, replies, strict=True)):
-        text, weight = reply.text.strip(), 1.0
+        text, ran = reply.text.strip(), False
         if index > 0 and ctx.roles[index - 1].spec.tool == "python":
             text, ran = with_program_output(ctx.texts, text)
-            weight = CHECKED_WEIGHT if ran else 1.0
         # A reply cut off by its token limit never reached its answer: its last number is
         # a step of the working, not a result.
-        cut = reply.finish_reason == "length" and weight == 1.0
+        cut = reply.finish_reason == "length" and not ran
         key = "" if cut else read_answer(kind, text, options, ctx.question.text)
         ctx.board.write(EntryKind.CONTRIBUTION, text, round=1, agent=index + 1, role=name)
-        ballots.append(Ballot(index + 1, name, text, key, weight))
+        ballots.append(Ballot(index + 1, name, text, key, 1.0, checked=ran))
     if options and isinstance(backend, LikelihoodScorer):
         scores = ctx.score(backend, plain_messages(ctx), options, "likelihood")
         best = max(scores, key=lambda s: s.per_char).text
@@ -99,16 +102,28 @@ def ask_agents(ctx: RunContext, backend: Backend) -> list[Ballot]:
 
 
 def same_answer(kind: AnswerKind, a: str, b: str) -> bool:
+    """Numbers and options match exactly. Spans match when they overlap enough, or when one
+    holds the other: "石油" is what "石油は戦略資源となった資源です" answers."""
+    if kind != "span":
+        return a == b
+    short, long = sorted((a, b), key=len)
+    return char_f1(a, b) >= SAME_SPAN or (len(short) >= 2 and short in long)
+
+
+def _shown(winner: Sequence[Ballot], kind: AnswerKind) -> Ballot:
+    """Whose words tell the winning answer. For a span, an agent that ended on an answer
+    line ("答え：石油"), since the plain reply is often a whole sentence around the span;
+    otherwise the plain answer, then an explaining agent, then a program or an option."""
     if kind == "span":
-        return char_f1(a, b) >= SAME_SPAN
-    return a == b
+        marked = [b for b in winner if extract_final(b.reply) != b.reply.strip()]
+        if marked:
+            return min(marked, key=lambda b: len(extract_final(b.reply)))
+    return min(winner, key=lambda b: (b.agent != 1, b.checked, b.role == "likelihood"))
 
 
 def tally(ballots: Sequence[Ballot], kind: AnswerKind) -> agreement.Agreement:
     """The heaviest group of agreeing answers; on a tie, the group holding the plain answer
-    (ballot 1), else the earliest. Abstentions do not count. The winner is shown in the
-    plain answer's words if it is in the group, else in an explaining agent's (not a bare
-    program result or option)."""
+    (ballot 1), else the earliest. Abstentions do not count."""
     groups: list[list[Ballot]] = []
     for ballot in ballots:
         if not ballot.key:
@@ -127,7 +142,7 @@ def tally(ballots: Sequence[Ballot], kind: AnswerKind) -> agreement.Agreement:
     winner = next((g for g in leading if g[0].agent == 1), leading[0])
     if len(leading) > 1:
         log.append("tie: the plain answer's group" if winner[0].agent == 1 else "tie: earliest")
-    shown = min(winner, key=lambda b: (b.agent != 1, b.weight != 1.0, b.role == "likelihood"))
+    shown = _shown(winner, kind)
     return agreement.Agreement(
         agreement.Protocol.VOTE, shown.reply, len(winner), 1, log, [b.agent - 1 for b in winner]
     )

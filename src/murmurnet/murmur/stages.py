@@ -6,6 +6,7 @@ through `RunContext.generate`, and writes what it learnt back to the blackboard.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from murmurnet.events import AgreementReached
@@ -18,6 +19,7 @@ from murmurnet.murmur.prompts import (
     agent_messages,
     approval_messages,
     output_messages,
+    ranking_messages,
     summary_messages,
 )
 from murmurnet.tools.calculator import CalculatorError, program_in, run_program
@@ -122,10 +124,37 @@ def agree(
             result.committed = texts[explained[0]]
     elif protocol is agreement.Protocol.LEADER:
         result = agreement.leader(texts, approve)
+    elif protocol is agreement.Protocol.RANK:
+        result = agreement.rank(texts, lambda views: ask_rankings(ctx, backend, texts, views))
     else:
         result = agreement.bft(texts, approve)
     record_agreement(ctx, result, len(texts))
     return result.committed
+
+
+RANKING_TOKENS = 24
+
+
+def ask_rankings(
+    ctx: RunContext, backend: Backend, answers: Sequence[str], views: list[list[int]]
+) -> list[list[int] | None]:
+    """Every agent ranks the answers it is shown, in one batched call; greedy, so that the
+    same answers get the same ranking."""
+    requests = [
+        GenerationRequest(
+            messages=ranking_messages(ctx.texts, ctx.question.text, [answers[j] for j in view]),
+            max_tokens=RANKING_TOKENS,
+            temperature=0.0,
+            tag=f"ranking/agent {index + 1}",
+        )
+        for index, view in enumerate(views)
+    ]
+    replies = ctx.generate(backend, requests, "ranking", roles=[r.name for r in ctx.roles])
+    rankings = []
+    for view, reply in zip(views, replies, strict=True):
+        order = agreement.parse_ranking(reply.text, len(view))
+        rankings.append(None if order is None else [view[i] for i in order])
+    return rankings
 
 
 def record_agreement(ctx: RunContext, result: agreement.Agreement, agents: int) -> None:

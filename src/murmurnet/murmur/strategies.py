@@ -67,11 +67,11 @@ def murmur(ctx: RunContext, models: StageModels, sink: TokenSink | None) -> str:
     """A question with one checkable answer (a calculation, a choice, a span) takes the
     short-answer path (`short`): independent answers, the plain one among them, and a vote;
     the output agent writes only when no agent gave a readable answer. Open questions, and
-    any question when `--consensus` names a protocol with approvals (leader, bft), get
+    any question when `--consensus` asks the agents to judge (leader, bft, rank), get
     rounds of agents with a summary each, the agreement, then the output agent.
     """
     cfg = ctx.config
-    approvals = cfg.consensus in ("leader", "bft")
+    approvals = cfg.consensus in ("leader", "bft", "rank")
     if ctx.question.kind in SHORT_ANSWER_KINDS and not approvals:
         if committed := short.short_answer(ctx, models.internal):
             return finish(ctx, committed, sink, streamed=False)
