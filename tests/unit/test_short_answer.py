@@ -172,3 +172,16 @@ def test_spans_group_by_overlap_or_containment() -> None:
     assert same_answer("span", "東京都", "東京")
     assert not same_answer("span", "石炭", "石油は戦略資源となった資源です")
     assert not same_answer("number", "17", "170")
+
+
+def test_a_program_outweighs_prose_when_the_question_is_the_arithmetic_itself() -> None:
+    """ "What is 17 * 23?" once came back as 409: the plain answer, kept on a three-way tie."""
+    text, _ = ask(
+        "What is 17 * 23?",
+        {
+            "plain": "17 * 23 equals 409.",
+            "round 1/agent 2": "Answer: 421",
+            "round 1/agent 3": "```python\nprint(17 * 23)\n```",
+        },
+    )
+    assert text.endswith("Program output: 391\nAnswer: 391")

@@ -5,9 +5,11 @@ Published work on small models says most of what "debate" gains is voting, and t
 of discussion before the vote can cost points (Choi et al. 2025; Kaesberg et al. 2025). So
 here the agents never see one another: one agent is the `plain` answer itself (the question
 alone, greedy), the others answer the same question with their roles' instructions,
-sampled; a programmer's program runs in the calculator (one voice like any other: on the
-dev rows a lone program outvoting the plain answer lost more than it won, and one that
-fails abstains); for a question that lists options, the model's likelihood of each option
+sampled; a programmer's program runs in the calculator and one that fails abstains. A
+program that ran weighs 2 when the question writes out the arithmetic ("17 * 23"), since it
+then computes exactly what was asked, and 1 in a word problem, where its setup is as
+fallible as prose (on 20 GSM8K dev rows, programs that outvoted the others alone were
+right 0 of 7 times); for a question that lists options, the model's likelihood of each option
 votes too. Every answer is read the way the scorer
 reads a reply, and a tie goes to the plain answer: the murmur leaves the single model's
 answer only when more of its peers agree on another.
@@ -22,8 +24,8 @@ from murmurnet.answers import AnswerKind, char_f1, extract_final, read_answer
 from murmurnet.models.base import Backend, LikelihoodScorer
 from murmurnet.murmur import agreement
 from murmurnet.murmur.context import RunContext
-from murmurnet.murmur.stages import record_agreement, with_program_output
-from murmurnet.question import listed_options
+from murmurnet.murmur.stages import CHECKED_WEIGHT, record_agreement, with_program_output
+from murmurnet.question import listed_options, states_arithmetic
 from murmurnet.types import EntryKind, GenerationRequest, Message
 
 SAME_SPAN = 0.6
@@ -81,6 +83,7 @@ def ask_agents(ctx: RunContext, backend: Backend) -> list[Ballot]:
         )
     roles = ["plain", *(role.name for role in ctx.roles)]
     replies = ctx.generate(backend, requests, "round 1", roles=roles)
+    arithmetic = states_arithmetic(ctx.question.text)
     ballots: list[Ballot] = []
     for index, (name, reply) in enumerate(zip(roles, replies, strict=True)):
         text, ran = reply.text.strip(), False
@@ -91,7 +94,8 @@ def ask_agents(ctx: RunContext, backend: Backend) -> list[Ballot]:
         cut = reply.finish_reason == "length" and not ran
         key = "" if cut else read_answer(kind, text, options, ctx.question.text)
         ctx.board.write(EntryKind.CONTRIBUTION, text, round=1, agent=index + 1, role=name)
-        ballots.append(Ballot(index + 1, name, text, key, 1.0, checked=ran))
+        weight = CHECKED_WEIGHT if ran and arithmetic else 1.0
+        ballots.append(Ballot(index + 1, name, text, key, weight, checked=ran))
     if options and isinstance(backend, LikelihoodScorer):
         scores = ctx.score(backend, plain_messages(ctx), options, "likelihood")
         best = max(scores, key=lambda s: s.per_char).text
