@@ -59,12 +59,12 @@ def plain_messages(ctx: RunContext, instruction: str = "") -> list[Message]:
     return [Message(role="user", content="\n\n".join(parts))]
 
 
-def ask_agents(ctx: RunContext, backend: Backend) -> list[Ballot]:
+def ask_agents(
+    ctx: RunContext, backend: Backend, options: Sequence[str], kind: AnswerKind
+) -> list[Ballot]:
     """Round 1: the plain answer and every role's answer in one batch, then the options'
     likelihood; each written to the blackboard."""
     cfg = ctx.config
-    options = listed_options(ctx.question.text)
-    kind = answer_kind(ctx, options)
     requests = [
         GenerationRequest(
             messages=plain_messages(ctx), max_tokens=cfg.answer_tokens, temperature=0.0, tag="plain"
@@ -156,7 +156,8 @@ def short_answer(ctx: RunContext, backend: Backend) -> str | None:
     """The voted answer; when no agent gave a readable answer, the plain answer as it is
     (None only when even that is empty)."""
     options = listed_options(ctx.question.text)
-    ballots = ask_agents(ctx, backend)
-    result = tally(ballots, answer_kind(ctx, options))
+    kind = answer_kind(ctx, options)
+    ballots = ask_agents(ctx, backend, options, kind)
+    result = tally(ballots, kind)
     record_agreement(ctx, result, len(ballots))
     return result.committed or ballots[0].reply or None
