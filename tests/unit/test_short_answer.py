@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
+
+import pytest
 
 from murmurnet import GenerationRequest, MurmurNet, RunConfig, ScriptedBackend
 from murmurnet.types import EntryKind, Message
@@ -185,3 +188,36 @@ def test_a_program_outweighs_prose_when_the_question_is_the_arithmetic_itself() 
         },
     )
     assert text.endswith("Program output: 391\nAnswer: 391")
+
+
+def test_with_confidence_weights_a_sure_answer_outweighs_a_hesitant_majority() -> None:
+    replies = {
+        "plain": "He has 23 apples.",
+        "round 1/agent 2": "Answer: 23",
+        "round 1/agent 3": "20 - 3 = 17\nAnswer: 17",
+    }
+    sure = {"plain": 0.3, "round 1/agent 2": 0.3, "round 1/agent 3": 0.95}
+    fake = ScriptedBackend(by_tag(replies), confidence=lambda request: sure[request.tag])
+    weighed = RunConfig(vote_weight="confidence", agents=2)
+    with MurmurNet(weighed, backends={"default": fake}) as net:
+        answer = net.ask(SUM)
+    assert answer.text == replies["round 1/agent 3"]  # 0.95 against 0.3 + 0.3
+    assert all(request.logprobs for request in fake.requests)
+    counted, _ = ask(SUM, replies, agents=2)  # one vote each: 23 has two
+    assert counted == replies["plain"]
+
+
+def test_confidence_is_read_from_the_replys_last_tokens() -> None:
+    from murmurnet.murmur.short import TAIL_TOKENS, option_confidence, tail_confidence
+    from murmurnet.types import Completion, ContinuationScore
+
+    hesitant_start = [math.log(0.01)] * 20 + [math.log(0.9)] * TAIL_TOKENS
+    reply = Completion(text="x", token_logprobs=hesitant_start)
+    assert tail_confidence(reply) == pytest.approx(0.9)
+    assert tail_confidence(reply, whole=True) < 0.1
+    assert tail_confidence(Completion(text="x")) == 1.0  # not measured: one plain vote
+    options = [
+        ContinuationScore(text=t, logprob=math.log(p), tokens=1)
+        for t, p in [("a", 0.6), ("b", 0.3), ("c", 0.1)]
+    ]
+    assert option_confidence(options) == pytest.approx(0.6)

@@ -134,6 +134,13 @@ class RunConfig(BaseSettings):
             "assistant's instructions) or self-consistency (--samples answers, voted)"
         ),
     )
+    vote_weight: Literal["count", "confidence"] = Field(
+        "count",
+        json_schema_extra=cli(
+            "short-answer vote: one vote per answer (count), or each answer weighed by the "
+            "model's probability of the tokens that end it (confidence)"
+        ),
+    )
     consensus: Literal["none", "vote", "leader", "bft", "rank"] = Field(
         "none",
         json_schema_extra=cli("agreement among the last round's answers before the output"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 import time
@@ -36,13 +37,16 @@ class ScriptedBackend:
         word_delay: float = 0.0,
         likelihood: Likelihood | None = None,
         honour_limits: bool = False,
+        confidence: Callable[[GenerationRequest], float] | None = None,
     ) -> None:
         """`honour_stops` cuts each reply at the first of its request's stop strings, as a
         real backend does, so a test can show which stops a stage sends. `word_delay` streams
         replies word by word with that pause, checking for cancellation between words, so
         tests can run, overlap and cancel runs as with a real model. `likelihood` lets it
         score continuations (`score`), as a llama.cpp model does. `honour_limits` cuts a
-        reply at its request's `max_tokens` (rough tokens) with finish reason "length"."""
+        reply at its request's `max_tokens` (rough tokens) with finish reason "length".
+        `confidence` gives a request's probability per token: a request that asks for
+        `logprobs` gets its log for every (rough) token of the reply."""
         self.name = name
         self.honour_stops = honour_stops
         self.honour_limits = honour_limits
@@ -53,6 +57,7 @@ class ScriptedBackend:
         self.requests: list[GenerationRequest] = []
         self.batches: list[list[GenerationRequest]] = []
         self._likelihood = likelihood
+        self._confidence = confidence
         self.scored: list[list[str]] = []
         self._lock = threading.Lock()
 
@@ -75,12 +80,17 @@ class ScriptedBackend:
                 text, cut = rough_truncate(text, request.max_tokens)
             self._stream(index, text, on_token, cancel)
             prompt = "\n".join(m.content for m in request.messages)
+            tokens = rough_token_count(text)
+            logprobs = []
+            if request.logprobs and self._confidence is not None:
+                logprobs = [math.log(self._confidence(request))] * tokens
             completions.append(
                 Completion(
                     text=text,
                     prompt_tokens=rough_token_count(prompt),
-                    completion_tokens=rough_token_count(text),
+                    completion_tokens=tokens,
                     finish_reason="length" if cut else "stop",
+                    token_logprobs=logprobs,
                 )
             )
         return completions

@@ -13,10 +13,15 @@ right 0 of 7 times); for a question that lists options, the model's likelihood o
 votes too. Every answer is read the way the scorer
 reads a reply, and a tie goes to the plain answer: the murmur leaves the single model's
 answer only when more of its peers agree on another.
+
+With `--vote-weight confidence` each answer weighs the model's probability of the tokens
+that end its reply, where the answer is written (DeepConf 2025's "tail confidence"): a
+guess the model hesitated over counts for less than an answer it was sure of.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -26,10 +31,12 @@ from murmurnet.murmur import agreement
 from murmurnet.murmur.context import RunContext
 from murmurnet.murmur.stages import CHECKED_WEIGHT, record_agreement, with_program_output
 from murmurnet.question import listed_options, states_arithmetic
-from murmurnet.types import EntryKind, GenerationRequest, Message
+from murmurnet.types import Completion, ContinuationScore, EntryKind, GenerationRequest, Message
 
 SAME_SPAN = 0.6
 """Two span answers are one answer from this character F1 on ("東京都" and "東京")."""
+TAIL_TOKENS = 8
+"""The reply's last tokens, where its answer is written, give its confidence."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,22 @@ class Ballot:
     weight: float
     checked: bool = False
     """The answer is what a program printed (shown only if no agent explained it)."""
+    confidence: float = 1.0
+    """How sure the model was of the answer, 0 to 1 (1 when not measured)."""
+
+
+def tail_confidence(reply: Completion, whole: bool = False) -> float:
+    """The geometric mean probability of the reply's last `TAIL_TOKENS` tokens (of all of
+    them with `whole`: a program's answer is what it printed, not its last tokens)."""
+    values = reply.token_logprobs if whole else reply.token_logprobs[-TAIL_TOKENS:]
+    return math.exp(sum(values) / len(values)) if values else 1.0
+
+
+def option_confidence(scores: Sequence[ContinuationScore]) -> float:
+    """The likeliest option's share of the options' total probability."""
+    top = max(score.logprob for score in scores)
+    shares = [math.exp(score.logprob - top) for score in scores]
+    return 1.0 / sum(shares)
 
 
 def answer_kind(ctx: RunContext, options: Sequence[str]) -> AnswerKind:
@@ -65,9 +88,14 @@ def ask_agents(
     """Round 1: the plain answer and every role's answer in one batch, then the options'
     likelihood; each written to the blackboard."""
     cfg = ctx.config
+    by_confidence = cfg.vote_weight == "confidence"
     requests = [
         GenerationRequest(
-            messages=plain_messages(ctx), max_tokens=cfg.answer_tokens, temperature=0.0, tag="plain"
+            messages=plain_messages(ctx),
+            max_tokens=cfg.answer_tokens,
+            temperature=0.0,
+            logprobs=by_confidence,
+            tag="plain",
         )
     ]
     for index, role in enumerate(ctx.roles):
@@ -78,6 +106,7 @@ def ask_agents(
                 max_tokens=cfg.answer_tokens,
                 temperature=max(cfg.internal_temp, 0.3) if temperature is None else temperature,
                 seed=None if cfg.seed is None else cfg.seed + 1000 + index,
+                logprobs=by_confidence,
                 tag=f"round 1/agent {index + 2}",
             )
         )
@@ -95,13 +124,15 @@ def ask_agents(
         key = "" if cut else read_answer(kind, text, options, ctx.question.text)
         ctx.board.write(EntryKind.CONTRIBUTION, text, round=1, agent=index + 1, role=name)
         weight = CHECKED_WEIGHT if ran and arithmetic else 1.0
-        ballots.append(Ballot(index + 1, name, text, key, weight, checked=ran))
+        confidence = tail_confidence(reply, whole=ran)
+        ballots.append(Ballot(index + 1, name, text, key, weight, ran, confidence))
     if options and isinstance(backend, LikelihoodScorer):
         scores = ctx.score(backend, plain_messages(ctx), options, "likelihood")
         best = max(scores, key=lambda s: s.per_char).text
         agent = len(ballots) + 1
         ctx.board.write(EntryKind.CONTRIBUTION, best, round=1, agent=agent, role="likelihood")
-        ballots.append(Ballot(agent, "likelihood", best, best, 1.0))
+        confidence = option_confidence(scores) if by_confidence else 1.0
+        ballots.append(Ballot(agent, "likelihood", best, best, 1.0, confidence=confidence))
     return ballots
 
 
@@ -126,8 +157,9 @@ def _shown(winner: Sequence[Ballot], kind: AnswerKind) -> Ballot:
 
 
 def tally(ballots: Sequence[Ballot], kind: AnswerKind) -> agreement.Agreement:
-    """The heaviest group of agreeing answers; on a tie, the group holding the plain answer
-    (ballot 1), else the earliest. Abstentions do not count."""
+    """The heaviest group of agreeing answers (a ballot weighs its weight times its
+    confidence); on a tie, the group holding the plain answer (ballot 1), else the earliest.
+    Abstentions do not count."""
     groups: list[list[Ballot]] = []
     for ballot in ballots:
         if not ballot.key:
@@ -140,7 +172,9 @@ def tally(ballots: Sequence[Ballot], kind: AnswerKind) -> agreement.Agreement:
     log = [f"groups: {[[b.agent for b in g] for g in groups]}"]
     if not groups:
         return agreement.Agreement(agreement.Protocol.VOTE, None, 0, 1, [*log, "no answers"])
-    weight = {id(g): sum(b.weight for b in g) for g in groups}
+    weight = {id(g): sum(b.weight * b.confidence for b in g) for g in groups}
+    if any(b.confidence != 1.0 for g in groups for b in g):
+        log.append(f"weights: {[round(weight[id(g)], 3) for g in groups]}")
     top = max(weight.values())
     leading = [g for g in groups if weight[id(g)] == top]
     winner = next((g for g in leading if g[0].agent == 1), leading[0])

@@ -119,6 +119,7 @@ def self_consistency(ctx: RunContext, models: StageModels, sink: TokenSink | Non
             max_tokens=cfg.answer_tokens,
             temperature=0.0 if index == 0 else max(cfg.internal_temp, 0.3),
             seed=None if cfg.seed is None else cfg.seed + index,
+            logprobs=cfg.vote_weight == "confidence",
             tag=f"sample {index + 1}",
         )
         for index in range(cfg.samples)
@@ -131,7 +132,10 @@ def self_consistency(ctx: RunContext, models: StageModels, sink: TokenSink | Non
         text = reply.text.strip()
         ctx.board.write(EntryKind.CONTRIBUTION, text, round=1, agent=index + 1)
         key = read_answer(kind, text, options, ctx.question.text)
-        ballots.append(short.Ballot(index + 1, f"sample {index + 1}", text, key, 1.0))
+        confidence = short.tail_confidence(reply)
+        ballots.append(
+            short.Ballot(index + 1, f"sample {index + 1}", text, key, 1.0, False, confidence)
+        )
     result = short.tally(ballots, kind)
     stages.record_agreement(ctx, result, len(replies))
     chosen = result.committed if result.committed is not None else replies[0].text
