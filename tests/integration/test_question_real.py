@@ -44,3 +44,16 @@ def test_bare_multiplication_is_a_calculation_and_is_right() -> None:
     assert {"solver", "programmer"} <= roles, roles
     answer = unicodedata.normalize("NFKC", data["answer"]).replace(",", "")
     assert "391" in answer, json.dumps(data, ensure_ascii=False)[-4000:]
+
+
+def test_the_capital_of_japan_is_tokyo_with_the_default_settings() -> None:
+    """Asked plainly, greedy, the bundled model says 京都; asked to answer in English it
+    says Tokyo. The murmur recalls the fact in English and writes it back in Japanese."""
+    result = _murmurnet("ask", "日本の首都はどこですか？", "--json")
+    assert result.returncode == 0, result.stderr[-3000:]
+    data = json.loads(result.stdout)
+    assert data["question_type"] == "factoid"
+    roles = [e["role"] for e in data["entries"] if e["kind"] == "contribution"]
+    assert roles == ["bilingual"], roles
+    assert "東京" in data["answer"], json.dumps(data, ensure_ascii=False)[-3000:]
+    assert "京都" not in data["answer"].replace("東京都", "")

@@ -8,7 +8,7 @@ from murmurnet import GenerationRequest, RunConfig, Runtime, ScriptedBackend
 from murmurnet.murmur.echo import echo_stops, trim_echo
 
 ECHO_AFTER = "水の化学式はH2Oです。\n\n### チームのメモ\n### 研究者（ラウンド1）\n水は酸です。"
-ECHO_FIRST = "## 質問\n水の化学式は何ですか？\n\n水の化学式はH2Oです。"
+ECHO_FIRST = "## 質問\n水について教えてください。\n\n水の化学式はH2Oです。"
 ECHO_BOLD = "水の化学式はH2Oです。\n\n**チームのメモ:** 課題の答えは直接回答します。"
 
 
@@ -28,7 +28,7 @@ def test_the_answer_carries_no_heading_or_notes_echo(
     fake = team(output, honour_stops, word_delay)
     streamed: list[str] = []
     with Runtime(RunConfig(agents=2), backends={"default": fake}) as runtime:
-        answer = runtime.run("水の化学式は何ですか？", on_token=streamed.append)
+        answer = runtime.run("水について教えてください。", on_token=streamed.append)
     assert answer.text == "水の化学式はH2Oです。"
     assert "".join(streamed).strip() == answer.text  # the echo never reached the screen
 
@@ -36,7 +36,7 @@ def test_the_answer_carries_no_heading_or_notes_echo(
 def test_stop_strings_come_from_the_renderer_headings_in_both_languages() -> None:
     fake = team("H2O", honour_stops=True)
     with Runtime(RunConfig(agents=2), backends={"default": fake}) as runtime:
-        runtime.run("水の化学式は何ですか？")
+        runtime.run("水について教えてください。")
     stops = next(r for r in fake.requests if r.tag == "output").stop
     notes = next(r for r in fake.requests if r.tag == "output").messages[0].content
     for heading in [line for line in notes.splitlines() if line.startswith("#")]:

@@ -91,14 +91,14 @@ def test_role_temperature_and_seeds() -> None:
 
 
 def test_japanese_question_uses_japanese_prompts() -> None:
-    answer, fake = run(RunConfig(agents=2), "日本の首都はどこですか？")
+    answer, fake = run(RunConfig(agents=2), "日本の首都について教えてください。")
     assert answer.language == "ja"
     assert "質問" in fake.batches[0][0].messages[0].content
     assert "日本語" in fake.batches[-1][0].messages[-1].content
 
 
 def test_language_override_changes_the_output_language() -> None:
-    answer, fake = run(RunConfig(agents=1, language="en"), "日本の首都はどこですか？")
+    answer, fake = run(RunConfig(agents=1, language="en"), "日本の首都について教えてください。")
     assert answer.language == "en"
     assert "英語" in fake.batches[-1][0].messages[-1].content
 

@@ -56,14 +56,19 @@ def test_language(text: str, language: str) -> None:
         ("What is the boiling point of water?", "informational"),
         ("光合成とは何ですか？", "informational"),
         ("What is photosynthesis?", "informational"),
-        ("Which planet is the largest?", "informational"),
+        ("Which planet is the largest?", "factoid"),
         ("How many people live in Tokyo?", "informational"),  # no numbers to work with
         ("What happened in 1969?", "informational"),
         ("What happened on 2024/01/05?", "informational"),
         ("What is 1920x1080 called?", "informational"),
         ("What is the difference between Python 2 and 3?", "informational"),
         ("What is a prime number?", "informational"),
-        ("Who was the prime minister in 1990?", "informational"),
+        ("Who was the prime minister in 1990?", "factoid"),
+        ("日本の首都はどこですか？", "factoid"),
+        ("水の化学式は何ですか？", "factoid"),
+        ("「坊っちゃん」を書いたのは誰ですか？", "factoid"),
+        ("Which is better, Python or Rust?", "discussion"),
+        ("なぜ空は青いのですか？", "informational"),
     ],
 )
 def test_question_types(text: str, kind: str) -> None:

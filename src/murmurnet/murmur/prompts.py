@@ -35,6 +35,10 @@ class StageTexts:
     tool_failed: str
     labels: Labels
     language_names: dict[str, str]
+    recall_in_english: str | None = None
+    """Appended to a question of fact to have it answered in English (None: not needed)."""
+    from_english_task: str | None = None
+    """The output agent's task: the answer recalled in English, written in this language."""
 
 
 @cache
@@ -63,6 +67,8 @@ def stage_texts(language: Language) -> StageTexts:
             agreement=raw["agreement_label"],
         ),
         language_names=raw["language_names"],
+        recall_in_english=raw.get("recall_in_english"),
+        from_english_task=raw.get("from_english_task"),
     )
 
 

@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from murmurnet.answers import read_answer
 from murmurnet.errors import ConfigError
 from murmurnet.models.base import Backend
-from murmurnet.murmur import agreement, short, stages
+from murmurnet.murmur import agreement, pivot, short, stages
 from murmurnet.murmur.citations import sources
 from murmurnet.murmur.context import RunContext, TokenSink
 from murmurnet.murmur.prompts import single_messages
 from murmurnet.question import listed_options
 from murmurnet.types import EntryKind, GenerationRequest
 
-SHORT_ANSWER_KINDS = frozenset({"calculation", "exact"})
+SHORT_ANSWER_KINDS = frozenset({"calculation", "exact", "factoid"})
 """Question types with one checkable answer: they take the short-answer path."""
 
 
@@ -64,15 +64,20 @@ def finish(ctx: RunContext, text: str, sink: TokenSink | None, streamed: bool) -
 
 @strategy("murmur")
 def murmur(ctx: RunContext, models: StageModels, sink: TokenSink | None) -> str:
-    """A question with one checkable answer (a calculation, a choice, a span) takes the
-    short-answer path (`short`): independent answers, the plain one among them, and a vote;
-    the output agent writes only when no agent gave a readable answer. Open questions, and
+    """A question with one checkable answer (a calculation, a choice, a span, a fact) takes
+    the short-answer path (`short`): independent answers, the plain one among them, and a
+    vote; the output agent writes only when no agent gave a readable answer. A Japanese
+    question of fact is recalled in English and written back (`pivot`). Open questions, and
     any question when `--consensus` asks the agents to judge (leader, bft, rank), get
     rounds of agents with a summary each, the agreement, then the output agent.
     """
     cfg = ctx.config
     approvals = cfg.consensus in ("leader", "bft", "rank")
     if ctx.question.kind in SHORT_ANSWER_KINDS and not approvals:
+        if pivot.applies(ctx) and (
+            written := pivot.recall_and_write(ctx, models.internal, models.output, sink)
+        ):
+            return finish(ctx, written, sink, streamed=True)
         if committed := short.short_answer(ctx, models.internal):
             return finish(ctx, committed, sink, streamed=False)
         ctx.cancel.raise_if_cancelled()

@@ -1,0 +1,63 @@
+"""Questions of fact asked in Japanese: recalled in English, written back in Japanese.
+
+The bundled 0.5B model remembers far more in English than in Japanese: asked
+「日本の首都はどこですか？」 it answers 京都, asked the same question with "Answer in
+English." it answers Tokyo. Asking in the model's strongest language is what self-translate
+(Etxaniz et al. 2024) and cross-lingual prompting (Qin et al. 2023) found for small
+multilingual models. So a Japanese question of fact, with no passage to read from, goes to
+two agents in turn: a bilingual agent that answers it in English, then the output agent, which
+writes that answer as one Japanese sentence. A vote among Japanese answers cannot recover a
+fact the model only knows in English, and sentences in two languages cannot be compared, so
+there is no vote here.
+"""
+
+from __future__ import annotations
+
+from murmurnet.models.base import Backend
+from murmurnet.murmur.context import RunContext, TokenSink
+from murmurnet.types import EntryKind, GenerationRequest, Message
+
+
+def applies(ctx: RunContext) -> bool:
+    """A question of fact in a language with an English recall prompt, and no passages (a
+    passage in the question's language is read as it is, by the short-answer path)."""
+    return (
+        ctx.question.kind == "factoid"
+        and ctx.texts.recall_in_english is not None
+        and ctx.texts.from_english_task is not None
+        and not ctx.board.entries(EntryKind.PASSAGE)
+    )
+
+
+def recall_and_write(
+    ctx: RunContext, internal: Backend, output: Backend, sink: TokenSink | None
+) -> str | None:
+    """The answer in the question's language, streamed to `sink`; None when the English
+    answer is empty (the short-answer path then answers instead)."""
+    cfg = ctx.config
+    question = ctx.question.text
+    assert ctx.texts.recall_in_english is not None and ctx.texts.from_english_task is not None
+    recall = GenerationRequest(
+        messages=[Message(role="user", content=f"{question}\n\n{ctx.texts.recall_in_english}")],
+        max_tokens=cfg.answer_tokens,
+        temperature=0.0,
+        tag="english",
+    )
+    english = ctx.generate(internal, [recall], "round 1", roles=["bilingual"])[0].text.strip()
+    if not english:
+        return None
+    ctx.board.write(EntryKind.CONTRIBUTION, english, round=1, agent=1, role="bilingual")
+    ctx.cancel.raise_if_cancelled()
+    task = ctx.texts.from_english_task.format(question=question, answer=english)
+    write = GenerationRequest(
+        messages=[Message(role="user", content=task)],
+        max_tokens=cfg.output_tokens,
+        temperature=0.0,
+        tag="output",
+    )
+    written = ctx.generate(output, [write], "output", answer_sink=sink)[0].text.strip()
+    if written:
+        return written
+    if sink is not None:
+        sink(english)
+    return english

@@ -1,0 +1,49 @@
+"""Japanese questions of fact: recalled in English by one agent, written in Japanese by another."""
+
+from __future__ import annotations
+
+from murmurnet import GenerationRequest, MurmurNet, RunConfig, ScriptedBackend
+from murmurnet.types import EntryKind
+
+CAPITAL = "日本の首都はどこですか？"
+
+
+def replies(request: GenerationRequest) -> str:
+    return {
+        "english": "The capital of Japan is Tokyo.",
+        "output": "日本の首都は東京です。",
+        "plain": "日本の首都は京都です。",
+    }.get(request.tag or "", "答え：京都")
+
+
+def test_a_japanese_question_of_fact_is_recalled_in_english_and_written_in_japanese() -> None:
+    fake = ScriptedBackend(replies)
+    streamed: list[str] = []
+    with MurmurNet(RunConfig(), backends={"default": fake}) as net:
+        answer = net.ask(CAPITAL, on_token=streamed.append)
+    assert answer.text == "日本の首都は東京です。" == "".join(streamed)
+    recall, write = fake.requests  # two agents, one after the other; no vote
+    assert recall.messages[0].content == "日本の首都はどこですか?\n\nAnswer in English."  # NFKC
+    assert recall.temperature == 0.0 and write.temperature == 0.0
+    assert "日本の首都はどこですか?" in write.messages[0].content
+    assert "The capital of Japan is Tokyo." in write.messages[0].content
+    (bilingual,) = [e for e in answer.entries if e.kind is EntryKind.CONTRIBUTION]
+    assert bilingual.role == "bilingual" and bilingual.text == "The capital of Japan is Tokyo."
+
+
+def test_an_english_question_of_fact_takes_the_vote() -> None:
+    fake = ScriptedBackend(
+        lambda r: {"plain": "Paris."}.get(r.tag or "", "The capital is Paris.\nAnswer: Paris")
+    )
+    with MurmurNet(RunConfig(), backends={"default": fake}) as net:
+        answer = net.ask("What is the capital of France?")
+    assert answer.text == "The capital is Paris.\nAnswer: Paris"  # a span, told by its agent
+    assert [r.tag for r in fake.requests] == ["plain", "round 1/agent 2", "round 1/agent 3"]
+
+
+def test_without_an_english_answer_the_japanese_vote_answers() -> None:
+    fake = ScriptedBackend(lambda r: "" if r.tag == "english" else replies(r))
+    with MurmurNet(RunConfig(), backends={"default": fake}) as net:
+        answer = net.ask(CAPITAL)
+    assert answer.text == "答え：京都"  # the plain answer and both agents agree on 京都
+    assert [r.tag for r in fake.requests][:2] == ["english", "plain"]
