@@ -47,12 +47,26 @@ def test_no_summary_skips_the_summary_engine() -> None:
 
 
 def test_round_two_reads_round_one_and_its_summary() -> None:
-    _, fake = run(RunConfig(agents=2, iterations=2))
-    round_two = fake.batches[2][0].messages[0].content
-    assert "[round 1/agent 1]" in round_two
-    assert "[summary 1]" in round_two
+    _, fake = run(RunConfig(agents=3, iterations=2))
+    first, second, _ = fake.batches[2]
+    notes, task = first.messages[0].content, first.messages[-1].content
+    assert "[summary 1]" in notes
+    assert "[round 1" not in notes  # no peer answer under its agent's name
+    assert "[round 1/agent 1]" not in task  # not its own answer: the two others', lettered
+    assert "A: [round 1/agent" in task and "B: [round 1/agent" in task
+    assert "disagree" in task
+    assert "[round 1/agent 2]" not in second.messages[-1].content
     round_one = fake.batches[0][0].messages[0].content
     assert "[round" not in round_one  # agents answer independently first
+
+
+def test_each_agent_sees_its_peers_in_its_own_shuffled_order() -> None:
+    orders = set()
+    for seed in range(6):
+        _, fake = run(RunConfig(agents=4, iterations=2, seed=seed))
+        task = fake.batches[2][0].messages[-1].content
+        orders.add(tuple(task.index(f"[round 1/agent {j}]") for j in (2, 3, 4)))
+    assert len(orders) > 1
 
 
 def test_shared_text_first_role_last() -> None:

@@ -42,13 +42,17 @@ def render(
     budget_tokens: int,
     count_tokens: Callable[[str], int],
     role_titles: dict[str, str] | None = None,
+    without: frozenset[EntryKind] = frozenset(),
 ) -> str:
-    """The blackboard as prompt text within `budget_tokens`; the question is never dropped.
+    """The blackboard as prompt text within `budget_tokens`, leaving out the kinds in
+    `without`; the question is never dropped.
 
     When too long, the oldest entries of the least valuable kind go first: contributions
     (their summaries remain), then conversation history, then summaries, then passages.
     """
-    entries = [e for e in board.entries() if e.kind is not EntryKind.FINAL]
+    entries = [
+        e for e in board.entries() if e.kind is not EntryKind.FINAL and e.kind not in without
+    ]
     kept = list(entries)
     while True:
         text = _render_entries(kept, labels, role_titles or {})

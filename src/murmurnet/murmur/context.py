@@ -29,6 +29,7 @@ from murmurnet.roles import Role
 from murmurnet.types import (
     Completion,
     ContinuationScore,
+    EntryKind,
     GenerationRequest,
     Message,
     StageTiming,
@@ -61,9 +62,12 @@ class RunContext:
     def titles(self) -> dict[str, str]:
         return {role.name: role.spec.title for role in self.roles}
 
-    def notes(self, backend: Backend, reply_tokens: int) -> str:
+    def notes(
+        self, backend: Backend, reply_tokens: int, without: frozenset[EntryKind] = frozenset()
+    ) -> str:
         budget = backend.context_size - reply_tokens - TASK_RESERVE
-        return render(self.board, self.texts.labels, budget, backend.count_tokens, self.titles())
+        titles = self.titles()
+        return render(self.board, self.texts.labels, budget, backend.count_tokens, titles, without)
 
     def generate(
         self,

@@ -29,6 +29,7 @@ class StageTexts:
     output_task: str
     approval_task: str
     ranking_task: str
+    dissent_task: str
     cite_task: str
     single_system: str
     tool_result: str
@@ -53,6 +54,7 @@ def stage_texts(language: Language) -> StageTexts:
         output_task=raw["output_task"],
         approval_task=raw["approval_task"],
         ranking_task=raw["ranking_task"],
+        dissent_task=raw["dissent_task"],
         cite_task=raw["cite_task"],
         single_system=raw["single_system"],
         tool_result=raw["tool_result"],
@@ -81,6 +83,19 @@ def agent_messages(texts: StageTexts, notes: str, role: RoleSpec) -> list[Messag
     so a batch of agents decodes the question once."""
     task = texts.agent_task.format(
         title=role.title, persona=role.persona, instruction=role.instruction
+    )
+    return [_shared(texts, notes), Message(role="user", content=task)]
+
+
+def dissent_messages(
+    texts: StageTexts, notes: str, role: RoleSpec, peers: Sequence[str]
+) -> list[Message]:
+    """A later round: the peers' last answers lettered and without names, in the order the
+    caller shuffled them, so that no answer is followed for who gave it; the agent is asked
+    to say where it disagrees before it answers again."""
+    listed = "\n\n".join(f"{chr(ord('A') + i)}: {peer.strip()}" for i, peer in enumerate(peers))
+    task = texts.dissent_task.format(
+        persona=role.persona, instruction=role.instruction, answers=listed
     )
     return [_shared(texts, notes), Message(role="user", content=task)]
 

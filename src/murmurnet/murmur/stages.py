@@ -18,6 +18,7 @@ from murmurnet.murmur.prompts import (
     StageTexts,
     agent_messages,
     approval_messages,
+    dissent_messages,
     output_messages,
     ranking_messages,
     summary_messages,
@@ -37,14 +38,29 @@ class RoundAnswers:
     checked: list[bool]
 
 
-def run_round(ctx: RunContext, backend: Backend, round_number: int) -> RoundAnswers:
-    """All agents of one round in one batch."""
+def run_round(
+    ctx: RunContext, backend: Backend, round_number: int, peers: Sequence[str] = ()
+) -> RoundAnswers:
+    """All agents of one round in one batch. After the first round each agent sees the
+    others' last answers (`peers`, in agent order) anonymised and shuffled, and is asked for
+    its dissent: small models defer to a named peer, and agreeing is not reasoning."""
     cfg = ctx.config
     stage = f"round {round_number}"
-    shared = ctx.notes(backend, cfg.internal_tokens)
+    if len(peers) > 1:
+        shared = ctx.notes(
+            backend, cfg.internal_tokens, without=frozenset({EntryKind.CONTRIBUTION})
+        )
+        shown = agreement.views(len(peers), (cfg.seed or 0) + round_number)
+        messages = [
+            dissent_messages(ctx.texts, shared, role.spec, [peers[j] for j in view])
+            for role, view in zip(ctx.roles, shown, strict=True)
+        ]
+    else:
+        shared = ctx.notes(backend, cfg.internal_tokens)
+        messages = [agent_messages(ctx.texts, shared, role.spec) for role in ctx.roles]
     requests = [
         GenerationRequest(
-            messages=agent_messages(ctx.texts, shared, role.spec),
+            messages=messages[index],
             max_tokens=cfg.internal_tokens,
             temperature=cfg.internal_temp
             if role.spec.temperature is None

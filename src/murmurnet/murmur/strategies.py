@@ -82,8 +82,9 @@ def murmur(ctx: RunContext, models: StageModels, sink: TokenSink | None) -> str:
             return finish(ctx, committed, sink, streamed=False)
         ctx.cancel.raise_if_cancelled()
         return finish(ctx, stages.write_output(ctx, models.output, sink), sink, streamed=True)
+    answers = stages.RoundAnswers([], [])
     for round_number in range(1, cfg.iterations + 1):
-        answers = stages.run_round(ctx, models.internal, round_number)
+        answers = stages.run_round(ctx, models.internal, round_number, answers.texts)
         if models.summary is not None:
             ctx.cancel.raise_if_cancelled()
             stages.summarise(ctx, models.summary, round_number)
