@@ -8,7 +8,8 @@ cancellation, and sent as one batch whenever the backend can batch.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from murmurnet.blackboard import Blackboard, render
@@ -79,11 +80,8 @@ class RunContext:
     ) -> list[Completion]:
         """One stage's requests; `roles[i]` names request i's role in events and timings;
         `answer_sink` receives the text of a single request as it streams (the answer)."""
-        self.cancel.raise_if_cancelled()
         names = list(roles) or [None] * len(requests)
         agents = [i + 1 if len(requests) > 1 or roles else None for i in range(len(requests))]
-        self.publish(StageStarted(run_id=self.run_id, stage=stage, agents=len(requests)))
-        tick = time.perf_counter()
 
         def on_token(index: int, piece: str) -> None:
             if answer_sink is not None:
@@ -98,33 +96,31 @@ class RunContext:
                 )
                 self.publish(event)
 
-        if len(requests) == 1 or (self.config.parallel and backend.can_batch):
-            replies = backend.generate(requests, on_token=on_token, cancel=self.cancel)
-        else:
-            replies = [
-                backend.generate([request], on_token=_shifted(on_token, index), cancel=self.cancel)[
-                    0
+        with self._stage(stage, len(requests)):
+            if len(requests) == 1 or (self.config.parallel and backend.can_batch):
+                replies = backend.generate(requests, on_token=on_token, cancel=self.cancel)
+            else:
+                replies = [
+                    backend.generate(
+                        [request], on_token=_shifted(on_token, index), cancel=self.cancel
+                    )[0]
+                    for index, request in enumerate(requests)
                 ]
-                for index, request in enumerate(requests)
-            ]
-        seconds = time.perf_counter() - tick
-        self.stage_seconds[stage] = self.stage_seconds.get(stage, 0.0) + seconds
-        for index, (request, reply) in enumerate(zip(requests, replies, strict=True)):
-            who = {"stage": stage, "agent": agents[index], "role": names[index]}
-            self.timings.append(StageTiming(**who, **reply.model_dump(include=_COUNTS)))
-            self.publish(
-                ModelCalled(
-                    run_id=self.run_id,
-                    tag=request.tag,
-                    model=backend.name,
-                    temperature=request.temperature,
-                    max_tokens=request.max_tokens,
-                    finish_reason=reply.finish_reason,
-                    **who,
-                    **reply.model_dump(include=_COUNTS),
+            for index, (request, reply) in enumerate(zip(requests, replies, strict=True)):
+                who = {"stage": stage, "agent": agents[index], "role": names[index]}
+                self.timings.append(StageTiming(**who, **reply.model_dump(include=_COUNTS)))
+                self.publish(
+                    ModelCalled(
+                        run_id=self.run_id,
+                        tag=request.tag,
+                        model=backend.name,
+                        temperature=request.temperature,
+                        max_tokens=request.max_tokens,
+                        finish_reason=reply.finish_reason,
+                        **who,
+                        **reply.model_dump(include=_COUNTS),
+                    )
                 )
-            )
-        self.publish(StageFinished(run_id=self.run_id, stage=stage, seconds=seconds))
         return replies
 
     def score(
@@ -137,20 +133,29 @@ class RunContext:
         """How likely each continuation is after `messages`; timed and published like a call.
         The prompt counts once and each continuation's tokens as prompt tokens: nothing is
         generated."""
-        self.cancel.raise_if_cancelled()
         scorer = likelihood_scorer(backend)
-        self.publish(StageStarted(run_id=self.run_id, stage=stage, agents=1))
+        with self._stage(stage, 1):
+            tick = time.perf_counter()
+            scores = scorer.score(messages, continuations, cancel=self.cancel)
+            seconds = time.perf_counter() - tick
+            prompt = backend.count_tokens("\n".join(m.content for m in messages))
+            tokens = prompt + sum(s.tokens for s in scores)
+            self.timings.append(
+                StageTiming(stage=stage, prompt_tokens=tokens, completion_tokens=0, seconds=seconds)
+            )
+        return scores
+
+    @contextmanager
+    def _stage(self, stage: str, agents: int) -> Iterator[None]:
+        """Announces a stage, and when its calls return adds its wall time to
+        `stage_seconds` and announces its end (not after an error: the run ends there)."""
+        self.cancel.raise_if_cancelled()
+        self.publish(StageStarted(run_id=self.run_id, stage=stage, agents=agents))
         tick = time.perf_counter()
-        scores = scorer.score(messages, continuations, cancel=self.cancel)
+        yield
         seconds = time.perf_counter() - tick
         self.stage_seconds[stage] = self.stage_seconds.get(stage, 0.0) + seconds
-        prompt = backend.count_tokens("\n".join(m.content for m in messages))
-        tokens = prompt + sum(s.tokens for s in scores)
-        self.timings.append(
-            StageTiming(stage=stage, prompt_tokens=tokens, completion_tokens=0, seconds=seconds)
-        )
         self.publish(StageFinished(run_id=self.run_id, stage=stage, seconds=seconds))
-        return scores
 
 
 def _shifted(on_token: TokenCallback, index: int) -> TokenCallback:

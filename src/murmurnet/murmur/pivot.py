@@ -19,13 +19,15 @@ from murmurnet.types import EntryKind, GenerationRequest, Message
 
 
 def applies(ctx: RunContext) -> bool:
-    """A question of fact in a language with an English recall prompt, and no passages (a
-    passage in the question's language is read as it is, by the short-answer path)."""
+    """A question of fact in a language with an English recall prompt, with no passages (a
+    passage in the question's language is read as it is, by the short-answer path) and no
+    earlier turns (「それはどこですか？」 means nothing without them)."""
     return (
         ctx.question.kind == "factoid"
         and ctx.texts.recall_in_english is not None
         and ctx.texts.from_english_task is not None
         and not ctx.board.entries(EntryKind.PASSAGE)
+        and not ctx.board.entries(EntryKind.HISTORY)
     )
 
 

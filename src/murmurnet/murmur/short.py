@@ -113,19 +113,11 @@ def ask_agents(
     roles = ["plain", *(role.name for role in ctx.roles)]
     replies = ctx.generate(backend, requests, "round 1", roles=roles)
     arithmetic = states_arithmetic(ctx.question.text)
-    ballots: list[Ballot] = []
-    for index, (name, reply) in enumerate(zip(roles, replies, strict=True)):
-        text, ran = reply.text.strip(), False
-        if index > 0 and ctx.roles[index - 1].spec.tool == "python":
-            text, ran = with_program_output(ctx.texts, text)
-        # A reply cut off by its token limit never reached its answer: its last number is
-        # a step of the working, not a result.
-        cut = reply.finish_reason == "length" and not ran
-        key = "" if cut else read_answer(kind, text, options, ctx.question.text)
-        ctx.board.write(EntryKind.CONTRIBUTION, text, round=1, agent=index + 1, role=name)
-        weight = CHECKED_WEIGHT if ran and arithmetic else 1.0
-        confidence = tail_confidence(reply, whole=ran)
-        ballots.append(Ballot(index + 1, name, text, key, weight, ran, confidence))
+    programs = [False, *(role.spec.tool == "python" for role in ctx.roles)]
+    ballots = [
+        read_ballot(ctx, index + 1, name, reply, kind, options, programs[index], arithmetic)
+        for index, (name, reply) in enumerate(zip(roles, replies, strict=True))
+    ]
     if options and isinstance(backend, LikelihoodScorer):
         scores = ctx.score(backend, plain_messages(ctx), options, "likelihood")
         best = max(scores, key=lambda s: s.per_char).text
@@ -134,6 +126,29 @@ def ask_agents(
         confidence = option_confidence(scores) if by_confidence else 1.0
         ballots.append(Ballot(agent, "likelihood", best, best, 1.0, confidence=confidence))
     return ballots
+
+
+def read_ballot(
+    ctx: RunContext,
+    agent: int,
+    role: str,
+    reply: Completion,
+    kind: AnswerKind,
+    options: Sequence[str],
+    program: bool = False,
+    arithmetic: bool = False,
+) -> Ballot:
+    """One reply as a ballot, written to the blackboard; a `program`'s code is run first."""
+    text, ran = reply.text.strip(), False
+    if program:
+        text, ran = with_program_output(ctx.texts, text)
+    # A reply cut off by its token limit never reached its answer: its last number is a step
+    # of the working, not a result.
+    cut = reply.finish_reason == "length" and not ran
+    key = "" if cut else read_answer(kind, text, options, ctx.question.text)
+    ctx.board.write(EntryKind.CONTRIBUTION, text, round=1, agent=agent, role=role)
+    weight = CHECKED_WEIGHT if ran and arithmetic else 1.0
+    return Ballot(agent, role, text, key, weight, ran, tail_confidence(reply, whole=ran))
 
 
 def same_answer(kind: AnswerKind, a: str, b: str) -> bool:

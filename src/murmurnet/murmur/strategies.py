@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from murmurnet.answers import read_answer
 from murmurnet.errors import ConfigError
 from murmurnet.models.base import Backend
 from murmurnet.murmur import agreement, pivot, short, stages
@@ -133,15 +132,10 @@ def self_consistency(ctx: RunContext, models: StageModels, sink: TokenSink | Non
     replies = ctx.generate(models.internal, requests, "samples")
     options = listed_options(ctx.question.text)
     kind = short.answer_kind(ctx, options)
-    ballots = []
-    for index, reply in enumerate(replies):
-        text = reply.text.strip()
-        ctx.board.write(EntryKind.CONTRIBUTION, text, round=1, agent=index + 1)
-        key = read_answer(kind, text, options, ctx.question.text)
-        confidence = short.tail_confidence(reply)
-        ballots.append(
-            short.Ballot(index + 1, f"sample {index + 1}", text, key, 1.0, False, confidence)
-        )
+    ballots = [
+        short.read_ballot(ctx, index + 1, f"sample {index + 1}", reply, kind, options)
+        for index, reply in enumerate(replies)
+    ]
     result = short.tally(ballots, kind)
     stages.record_agreement(ctx, result, len(replies))
     chosen = result.committed if result.committed is not None else replies[0].text
