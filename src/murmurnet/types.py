@@ -126,6 +126,7 @@ class StageTiming(BaseModel):
     first_token_seconds: float | None = None
     prefill_seconds: float = 0.0
     decode_seconds: float = 0.0
+    finish_reason: Literal["stop", "length", "cancelled"] = "stop"
 
     @property
     def tokens_per_second(self) -> float:
@@ -152,6 +153,13 @@ class Answer(BaseModel):
     @property
     def completion_tokens(self) -> int:
         return sum(t.completion_tokens for t in self.timings)
+
+    @property
+    def finish_reason(self) -> Literal["stop", "length"]:
+        """ "length" when the reply was written by a model call (the output stage) that ran
+        out of tokens; "stop" otherwise, a voted answer included."""
+        written = [t for t in self.timings if t.stage == "output"]
+        return "length" if written and written[-1].finish_reason == "length" else "stop"
 
     def contributions(self) -> list[BlackboardEntry]:
         return [e for e in self.entries if e.kind is EntryKind.CONTRIBUTION]

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from murmurnet.cli import ask, bench, evaluate, models, rag
+from murmurnet.cli import ask, bench, evaluate, models, rag, serve
 from murmurnet.cli.common import PROG
 from murmurnet.errors import MurmurError
 
@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_parsers(commands)
     rag.add_parsers(commands)
     models.add_parsers(commands)
+    serve.add_parsers(commands)
     return parser
 
 

@@ -180,6 +180,11 @@ class RunConfig(BaseSettings):
     role_map: dict[str, list[str]] = Field(
         default_factory=dict, description="Question type → ordered role names."
     )
+    profiles: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Named murmurs the server offers as models: settings that differ from "
+        "these (agents, iterations, models, consensus, kb, …).",
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -116,7 +116,6 @@ class RunContext:
                         model=backend.name,
                         temperature=request.temperature,
                         max_tokens=request.max_tokens,
-                        finish_reason=reply.finish_reason,
                         **who,
                         **reply.model_dump(include=_COUNTS),
                     )

@@ -102,7 +102,7 @@ def single(ctx: RunContext, models: StageModels, sink: TokenSink | None) -> str:
     """One answer from the output model: the baseline a murmur has to beat."""
     cfg = ctx.config
     request = GenerationRequest(
-        messages=single_messages(ctx.texts, ctx.question.text, _documents(ctx, models.output)),
+        messages=single_messages(ctx.texts, ctx.question.text, _context(ctx, models.output)),
         max_tokens=cfg.output_tokens,
         temperature=cfg.output_temp,
         seed=cfg.seed,
@@ -171,8 +171,9 @@ def plain_likelihood(ctx: RunContext, models: StageModels, sink: TokenSink | Non
     return finish(ctx, best.text, sink, streamed=False)
 
 
-def _documents(ctx: RunContext, backend: Backend) -> str:
-    """The retrieved passages (with the question) for the baselines, when there are any."""
-    if not ctx.board.entries(EntryKind.PASSAGE):
+def _context(ctx: RunContext, backend: Backend) -> str:
+    """The retrieved passages and the earlier turns (with the question) for `single`, when
+    there are any: a served model answers inside its conversation."""
+    if not ctx.board.entries(EntryKind.PASSAGE) and not ctx.board.entries(EntryKind.HISTORY):
         return ""
     return ctx.notes(backend, ctx.config.output_tokens)

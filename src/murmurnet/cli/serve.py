@@ -1,0 +1,52 @@
+"""`murmurnet serve`: the OpenAI-compatible server on one shared runtime (loopback by default)."""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import socket
+from typing import Any
+
+from murmurnet.api import Runtime
+from murmurnet.cli.common import add_run_flags, config_from
+from murmurnet.errors import ConfigError, MissingDependencyError
+
+
+def add_parsers(commands: Any) -> None:
+    serve = commands.add_parser("serve", help="serve the OpenAI-compatible API")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (loopback)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on")
+    serve.add_argument("--api-key", help="require Authorization: Bearer KEY (not on /health)")
+    serve.add_argument(
+        "--request-timeout", type=float, default=600.0, help="seconds before a run is cancelled"
+    )
+    add_run_flags(serve).set_defaults(handler=run_serve)
+
+
+def _port_is_free(host: str, port: int) -> None:
+    """A taken port is a one-line error before any model loads, not a uvicorn traceback."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            reason = "is in use" if exc.errno == errno.EADDRINUSE else f"cannot be used: {exc}"
+            raise ConfigError(f"{host}:{port} {reason}", hint="choose another --port") from None
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    try:
+        import uvicorn
+
+        from murmurnet.server import create_app
+    except ImportError as exc:
+        raise MissingDependencyError(
+            f"the server needs {exc.name}", hint="pip install 'murmurnet[serve]'"
+        ) from None
+    if not 0 < args.port < 65536:
+        raise ConfigError(f"--port {args.port} is not a port number (1-65535)")
+    _port_is_free(args.host, args.port)
+    with Runtime(config_from(args)) as runtime:
+        app = create_app(runtime, api_key=args.api_key, request_timeout=args.request_timeout)
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0

@@ -1,0 +1,99 @@
+"""`murmurnet serve` on the bundled model, driven by the real `openai` client."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import httpx
+import openai
+import pytest
+
+from murmurnet.config import default_cache_folder
+
+pytestmark = pytest.mark.integration
+pytest.importorskip("llama_cpp")
+pytest.importorskip("fastapi")
+
+KEY = "test-key"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    port = free_port()
+    env = {**os.environ, "MURMURNET_CACHE_FOLDER": str(default_cache_folder())}
+    command = [sys.executable, "-m", "murmurnet", "serve", "--port", str(port), "--api-key", KEY]
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                pytest.fail(f"the server exited: {process.stdout.read() if process.stdout else ''}")
+            try:
+                ready = httpx.get(f"{base}/ready", headers={"Authorization": f"Bearer {KEY}"})
+                if ready.status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.5)
+        else:
+            pytest.fail("the server was not ready within 300 s")
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@pytest.fixture
+def client(server: str) -> openai.OpenAI:
+    return openai.OpenAI(base_url=f"{server}/v1", api_key=KEY, max_retries=0, timeout=300)
+
+
+def test_the_openai_client_gets_a_plain_answer(client: openai.OpenAI) -> None:
+    models = [m.id for m in client.models.list().data]
+    assert "murmur" in models and "qwen2.5-0.5b" in models
+    reply = client.chat.completions.create(
+        model="qwen2.5-0.5b",
+        messages=[{"role": "user", "content": "What is the capital of France? One word."}],
+        max_tokens=20,
+        temperature=0,
+    )
+    assert "paris" in (reply.choices[0].message.content or "").lower()
+    assert reply.choices[0].finish_reason in ("stop", "length")
+    assert reply.usage is not None and reply.usage.completion_tokens > 0
+
+
+def test_the_openai_client_streams_a_murmur_with_usage(client: openai.OpenAI) -> None:
+    stream = client.chat.completions.create(
+        model="murmur",
+        messages=[{"role": "user", "content": "What is 6 times 7?"}],
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    chunks = list(stream)
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert "42" in text
+    finishes = [c.choices[0].finish_reason for c in chunks if c.choices]
+    assert finishes[-1] == "stop"
+    assert chunks[-1].choices == [] and chunks[-1].usage is not None
+    assert chunks[-1].usage.prompt_tokens > 0
+
+
+def test_without_the_key_the_server_refuses(server: str) -> None:
+    bad = openai.OpenAI(base_url=f"{server}/v1", api_key="wrong", max_retries=0)
+    with pytest.raises(openai.AuthenticationError):
+        bad.models.list()
+    assert httpx.get(f"{server}/health").status_code == 200
