@@ -20,6 +20,9 @@ def add_parsers(commands: Any) -> None:
     serve.add_argument(
         "--request-timeout", type=float, default=600.0, help="seconds before a run is cancelled"
     )
+    serve.add_argument(
+        "--max-runs", type=int, default=32, help="runs admitted at once; beyond it 429"
+    )
     add_run_flags(serve).set_defaults(handler=run_serve)
 
 
@@ -45,8 +48,15 @@ def run_serve(args: argparse.Namespace) -> int:
         ) from None
     if not 0 < args.port < 65536:
         raise ConfigError(f"--port {args.port} is not a port number (1-65535)")
+    if args.max_runs < 1 or args.request_timeout <= 0:
+        raise ConfigError("--max-runs must be at least 1 and --request-timeout above 0")
     _port_is_free(args.host, args.port)
     with Runtime(config_from(args)) as runtime:
-        app = create_app(runtime, api_key=args.api_key, request_timeout=args.request_timeout)
+        app = create_app(
+            runtime,
+            api_key=args.api_key,
+            request_timeout=args.request_timeout,
+            max_runs=args.max_runs,
+        )
         uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0

@@ -2,10 +2,13 @@
 
 Concurrent requests run on the same runtime, so their model calls share the engine's
 running batch. With an API key every route but `/health` needs `Authorization: Bearer KEY`.
+At most `max_runs` runs are admitted at once; beyond that a request gets 429 with
+Retry-After instead of waiting without bound.
 """
 
 from __future__ import annotations
 
+import json
 import secrets
 import threading
 import time
@@ -14,26 +17,47 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 
-from murmurnet.api import Runtime
+from murmurnet.api import RunHandle, Runtime
 from murmurnet.errors import MurmurError
 from murmurnet.server import errors
-from murmurnet.server.chat import ChatRun
+from murmurnet.server.chat import STREAM_HEADERS, ChatRun
+from murmurnet.server.limits import Admission, BodyLimit
 from murmurnet.server.profiles import Profile, profiles
-from murmurnet.server.schemas import ChatRequest, ModelCard
+from murmurnet.server.runs import RunLog
+from murmurnet.server.schemas import ChatRequest, ModelCard, MurmurRequest
+from murmurnet.types import Answer
 
 OPEN_ROUTES = frozenset({"/health"})
+RETRY_AFTER_SECONDS = 2
+
+
+def answer_json(answer: Answer) -> dict[str, Any]:
+    """The whole blackboard of a run, with its timings and token counts."""
+    data = answer.model_dump(mode="json")
+    data["usage"] = {
+        "prompt_tokens": answer.prompt_tokens,
+        "completion_tokens": answer.completion_tokens,
+        "total_tokens": answer.prompt_tokens + answer.completion_tokens,
+    }
+    return data
 
 
 def create_app(
-    runtime: Runtime, api_key: str | None = None, request_timeout: float = 600.0
+    runtime: Runtime,
+    api_key: str | None = None,
+    request_timeout: float = 600.0,
+    max_runs: int = 32,
 ) -> FastAPI:
     """The app serving `runtime`; the caller owns the runtime and closes it."""
     offered = profiles(runtime.config)
     started = int(time.time())
     ready = threading.Event()
     failed: list[str] = []
+    admission = Admission(max_runs)
+    runs = RunLog()
+    runtime.subscribe(runs)
 
     def load() -> None:
         try:
@@ -50,6 +74,7 @@ def create_app(
 
     app = FastAPI(title="MurmurNet", version="1", docs_url=None, redoc_url=None, lifespan=lifespan)
     errors.install(app)
+    app.add_middleware(BodyLimit)
 
     @app.middleware("http")
     async def authorise(
@@ -74,6 +99,24 @@ def create_app(
             )
         return offered[name]
 
+    def admit() -> Callable[[RunHandle], None]:
+        """A place for one more run, or 429; the returned callback tracks the started run
+        and gives the place back when it ends."""
+        if not admission.enter():
+            raise errors.APIError(
+                429,
+                f"the server is busy ({admission.limit} runs in progress); retry shortly",
+                "rate_limit_error",
+                code="queue_full",
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            )
+
+        def started(handle: RunHandle) -> None:
+            runs.track(handle)
+            handle.future.add_done_callback(lambda _: admission.leave())
+
+        return started
+
     @app.get("/health")
     def health() -> dict[str, str]:
         return {"status": "ok"}
@@ -97,9 +140,55 @@ def create_app(
 
     @app.post("/v1/chat/completions", response_model=None)
     async def chat(request: ChatRequest, http: Request) -> Response:
-        run = ChatRun(runtime, request, profile(request.model))
+        chosen = profile(request.model)
+        on_start = admit()
+        try:
+            run = ChatRun(runtime, request, chosen, on_start)
+        except BaseException:
+            admission.leave()
+            raise
         if request.stream:
             return run.stream(request_timeout)
         return await run.answer(http, request_timeout)
+
+    @app.post("/v1/murmur", response_model=None)
+    async def murmur(request: MurmurRequest, http: Request) -> Response:
+        chosen = profile(request.model)
+        on_start = admit()
+        handle = runtime.start(request.question, **chosen.settings)
+        on_start(handle)
+        if not request.wait:
+            location = f"/v1/murmur/{handle.id}"
+            content = {"id": handle.id, "status": "running", "events": f"{location}/events"}
+            return JSONResponse(content, status_code=202, headers={"Location": location})
+        answer = await ChatRun.wait(handle, http, request_timeout)
+        return JSONResponse(answer_json(answer))
+
+    def tracked(run_id: str) -> RunHandle:
+        handle = runs.handle(run_id)
+        if handle is None:
+            raise errors.APIError(404, f"no recent run {run_id!r}", code="run_not_found")
+        return handle
+
+    @app.get("/v1/murmur/{run_id}", response_model=None)
+    def result(run_id: str) -> Response:
+        handle = tracked(run_id)
+        if not handle.done:
+            return JSONResponse({"id": run_id, "status": "running"}, status_code=202)
+        try:
+            return JSONResponse(answer_json(handle.result()))
+        except MurmurError as exc:
+            raise errors.from_murmur(exc) from None
+
+    @app.get("/v1/murmur/{run_id}/events")
+    def events(run_id: str) -> StreamingResponse:
+        tracked(run_id)
+
+        async def stream() -> AsyncIterator[str]:
+            async for event in runs.follow(run_id):
+                yield f"event: {event.type}\ndata: {event.model_dump_json()}\n\n"
+            yield f"event: end\ndata: {json.dumps({'id': run_id})}\n\n"
+
+        return StreamingResponse(stream(), media_type="text/event-stream", headers=STREAM_HEADERS)
 
     return app

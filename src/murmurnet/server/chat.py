@@ -14,7 +14,7 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from fastapi import Request
@@ -86,7 +86,13 @@ def usage(answer: Answer) -> dict[str, int]:
 class ChatRun:
     """One request's run on the shared runtime."""
 
-    def __init__(self, runtime: Runtime, request: ChatRequest, profile: Profile) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        request: ChatRequest,
+        profile: Profile,
+        on_start: Callable[[RunHandle], None] = lambda _: None,
+    ) -> None:
         self.request = request
         self.profile = profile
         self.id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
@@ -95,6 +101,7 @@ class ChatRun:
         self.runtime = runtime
         self.pieces: asyncio.Queue[str | None] = asyncio.Queue()
         self.handle: RunHandle | None = None
+        self.on_start = on_start
 
     def start(self) -> RunHandle:
         loop = asyncio.get_running_loop()
@@ -111,14 +118,11 @@ class ChatRun:
         self.handle.future.add_done_callback(
             lambda _: loop.call_soon_threadsafe(self.pieces.put_nowait, None)
         )
+        self.on_start(self.handle)
         return self.handle
 
     async def answer(self, http: Request, timeout: float) -> JSONResponse:
-        handle = self.start()
-        try:
-            answer = await self._wait(handle, http, timeout)
-        except MurmurError as exc:
-            raise from_murmur(exc) from None
+        answer = await self.wait(self.start(), http, timeout)
         text, stopped = cut(answer.text, stops(self.request))
         content = {
             "id": self.id,
@@ -136,14 +140,18 @@ class ChatRun:
         }
         return JSONResponse(content)
 
-    async def _wait(self, handle: RunHandle, http: Request, timeout: float) -> Answer:
+    @staticmethod
+    async def wait(handle: RunHandle, http: Request, timeout: float) -> Answer:
         """The answer; the run is cancelled when the client leaves or time runs out."""
         waiting = asyncio.wrap_future(handle.future)
         deadline = time.monotonic() + timeout
         while True:
             done, _ = await asyncio.wait({waiting}, timeout=0.25)
             if done:
-                return waiting.result()
+                try:
+                    return waiting.result()
+                except MurmurError as exc:
+                    raise from_murmur(exc) from None
             if await http.is_disconnected():
                 handle.cancel("the client disconnected")
                 raise APIError(499, "the client disconnected", code="client_closed")

@@ -72,3 +72,13 @@ class ModelCard(BaseModel):
     object: Literal["model"] = "model"
     created: int
     owned_by: str
+
+
+class MurmurRequest(BaseModel):
+    """`POST /v1/murmur`: one question to a profile, answered with its whole blackboard."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(min_length=1, max_length=MAX_TEXT)
+    model: str = Field("murmur", min_length=1)
+    wait: bool = Field(True, description="false: answer 202 with the run's id at once")
