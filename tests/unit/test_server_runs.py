@@ -83,3 +83,23 @@ def test_a_huge_body_is_a_413() -> None:
     with client_for(ScriptedBackend(reply)) as client:
         response = client.post("/v1/murmur", content=b"x" * 2_000_000)
     assert response.status_code == 413 and "error" in response.json()
+
+
+def test_metrics_follow_the_runs() -> None:
+    with client_for(ScriptedBackend(reply), api_key="k") as client:
+        auth = {"Authorization": "Bearer k"}
+        assert client.post("/v1/murmur", json={"question": "Tell me about Kyoto."}, headers=auth)
+        chat = {"model": "murmur", "messages": [{"role": "user", "content": "What is 6 times 7?"}]}
+        assert client.post("/v1/chat/completions", json=chat, headers=auth).status_code == 200
+        client.get("/v1/models")  # refused: counted as a 401
+        text = client.get("/metrics", headers=auth).text
+    assert (
+        'murmurnet_http_requests_total{profile="murmur",route="/v1/murmur",status="200"} 1.0'
+        in text
+    )
+    assert 'route="/v1/models",status="401"' in text
+    assert 'murmurnet_runs_total{outcome="finished",strategy="murmur"} 2.0' in text
+    assert 'murmurnet_generated_tokens_total{role="researcher",stage="round"}' in text
+    assert "murmurnet_run_duration_seconds_count" in text
+    assert 'murmurnet_agreements_total{outcome="committed",protocol="vote"} 1.0' in text
+    assert "murmurnet_runs_in_progress 0.0" in text

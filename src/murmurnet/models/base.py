@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
 from murmurnet.cancellation import Cancellation
@@ -72,6 +72,14 @@ class LikelihoodScorer(Protocol):
         continuations: Sequence[str],
         cancel: Cancellation | None = None,
     ) -> list[ContinuationScore]: ...
+
+
+@runtime_checkable
+class LoadReporter(Protocol):
+    """A backend that can say how busy it is right now, for metrics: "active_sequences",
+    "waiting_requests", "kv_cells_used", "kv_cells_total", "last_batch_tokens"."""
+
+    def load(self) -> Mapping[str, float]: ...
 
 
 def likelihood_scorer(backend: Backend) -> LikelihoodScorer:

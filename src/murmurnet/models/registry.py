@@ -9,6 +9,7 @@ say) matters only to the user who picks that backend.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
@@ -89,6 +90,8 @@ class ModelPool:
         )
         self._loaded: dict[tuple[str, ...], Backend] = {}
         self._lock = threading.Lock()
+        self.load_seconds: dict[str, float] = {}
+        """Seconds each loaded model took to load, by the backend's name."""
 
     def get(self, name: str) -> Backend:
         if name in self._named:
@@ -97,7 +100,10 @@ class ModelPool:
         key = spec.identity()
         with self._lock:
             if key not in self._loaded:
-                self._loaded[key] = create_backend(spec, self._options)
+                tick = time.perf_counter()
+                backend = create_backend(spec, self._options)
+                self.load_seconds[backend.name] = time.perf_counter() - tick
+                self._loaded[key] = backend
             return self._loaded[key]
 
     @property

@@ -18,12 +18,16 @@ from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.routing import APIRoute
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.routing import Match
 
 from murmurnet.api import RunHandle, Runtime
 from murmurnet.errors import MurmurError
 from murmurnet.server import errors
 from murmurnet.server.chat import STREAM_HEADERS, ChatRun
 from murmurnet.server.limits import Admission, BodyLimit
+from murmurnet.server.metrics import Metrics
 from murmurnet.server.profiles import Profile, profiles
 from murmurnet.server.runs import RunLog
 from murmurnet.server.schemas import ChatRequest, ModelCard, MurmurRequest
@@ -58,6 +62,8 @@ def create_app(
     admission = Admission(max_runs)
     runs = RunLog()
     runtime.subscribe(runs)
+    metrics = Metrics(runtime, lambda: admission.active)
+    runtime.subscribe(metrics)
 
     def load() -> None:
         try:
@@ -89,7 +95,33 @@ def create_app(
             return JSONResponse(content, status_code=401)
         return await call_next(request)
 
-    def profile(name: str) -> Profile:
+    # Added last, so outermost: refused requests (401, 413) are counted too.
+    @app.middleware("http")
+    async def count(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        tick = time.perf_counter()
+        response = await call_next(request)
+        route = route_of(request)
+        profile_name = getattr(request.state, "profile", "")
+        metrics.requests.labels(route, profile_name, str(response.status_code)).inc()
+        metrics.request_seconds.labels(route, profile_name).observe(time.perf_counter() - tick)
+        return response
+
+    def route_of(request: Request) -> str:
+        """The route's template ("/v1/murmur/{run_id}"), also for a request refused before
+        routing; "unmatched" for any other path, so scans cannot grow the label set."""
+        if (matched := request.scope.get("route")) is not None:
+            return str(getattr(matched, "path", "unmatched"))
+        for candidate in app.routes:
+            if (
+                isinstance(candidate, APIRoute)
+                and candidate.matches(request.scope)[0] != Match.NONE
+            ):
+                return candidate.path
+        return "unmatched"
+
+    def profile(name: str, http: Request) -> Profile:
         if name not in offered:
             raise errors.APIError(
                 404,
@@ -97,6 +129,7 @@ def create_app(
                 code="model_not_found",
                 param="model",
             )
+        http.state.profile = name
         return offered[name]
 
     def admit() -> Callable[[RunHandle], None]:
@@ -130,6 +163,10 @@ def create_app(
             return JSONResponse({"status": "failed", "error": failed[0]}, status_code=503)
         return JSONResponse({"status": "loading"}, status_code=503)
 
+    @app.get("/metrics")
+    def scrape() -> Response:
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
     @app.get("/v1/models")
     def list_models() -> dict[str, Any]:
         cards = [
@@ -140,7 +177,7 @@ def create_app(
 
     @app.post("/v1/chat/completions", response_model=None)
     async def chat(request: ChatRequest, http: Request) -> Response:
-        chosen = profile(request.model)
+        chosen = profile(request.model, http)
         on_start = admit()
         try:
             run = ChatRun(runtime, request, chosen, on_start)
@@ -153,7 +190,7 @@ def create_app(
 
     @app.post("/v1/murmur", response_model=None)
     async def murmur(request: MurmurRequest, http: Request) -> Response:
-        chosen = profile(request.model)
+        chosen = profile(request.model, http)
         on_start = admit()
         handle = runtime.start(request.question, **chosen.settings)
         on_start(handle)

@@ -51,6 +51,9 @@ class LlamaCppBackend:
         """Prompt tokens in which only the template's own markers are special tokens."""
         return self.format.tokens(request.messages)
 
+    def load(self) -> dict[str, float]:
+        return self.engine.load()
+
     def generate(
         self,
         requests: Sequence[GenerationRequest],

@@ -79,6 +79,8 @@ class KvCache:
         self.canonical: dict[int, int] = dict.fromkeys(range(n_seq_max), 0)
         self.cells = CellMap(llama_cpp.llama_n_ctx(ctx), trusted=mirrored)
         self.stats = EngineStats()
+        self.last_batch = 0
+        """Tokens in the latest decode: how full the shared batch is."""
         self._rows: list[int] = []
 
     def reusable(self, seq: int, prompt: Sequence[int]) -> int:
@@ -136,6 +138,7 @@ class KvCache:
     def decode(self, n_tokens: int) -> None:
         rows, self._rows = self._rows, []
         self.batch.n_tokens = n_tokens
+        self.last_batch = n_tokens
         status = llama_cpp.llama_decode(self.ctx, self.batch)
         self.stats.decode_calls += 1
         if status != 0:
