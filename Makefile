@@ -20,13 +20,15 @@ $(VENV)/.setup-test: pyproject.toml $(VENV)/.setup | system-packages
 	$(BIN)/pip install -e '.[models,dev,hf,eval,rag,serve]'
 	touch $@
 
-# Debian tools the tests run for real: promtool and amtool check deploy/.
+# Debian tools the tests run for real: promtool and amtool check deploy/, chromium shows the
+# live page to Playwright (never `playwright install`).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 system-packages:
-	@command -v promtool >/dev/null && command -v amtool >/dev/null || { \
+	@command -v promtool >/dev/null && command -v amtool >/dev/null \
+		&& command -v chromium >/dev/null || { \
 		$(SUDO) apt-get update && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-			prometheus prometheus-alertmanager; }
+			prometheus prometheus-alertmanager chromium; }
 
 setup: $(VENV)/.setup
 

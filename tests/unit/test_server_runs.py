@@ -103,3 +103,10 @@ def test_metrics_follow_the_runs() -> None:
     assert "murmurnet_run_duration_seconds_count" in text
     assert 'murmurnet_agreements_total{outcome="committed",protocol="vote"} 1.0' in text
     assert "murmurnet_runs_in_progress 0.0" in text
+
+
+def test_the_live_page_is_served_without_the_key() -> None:
+    with client_for(ScriptedBackend(reply), api_key="k") as client:
+        page = client.get("/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "/v1/murmur" in page.text and "Authorization" in page.text

@@ -14,10 +14,11 @@ import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from importlib.resources import files
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 from fastapi.routing import APIRoute
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.routing import Match
@@ -33,7 +34,8 @@ from murmurnet.server.runs import RunLog
 from murmurnet.server.schemas import ChatRequest, ModelCard, MurmurRequest
 from murmurnet.types import Answer
 
-OPEN_ROUTES = frozenset({"/health"})
+OPEN_ROUTES = frozenset({"/health", "/"})
+"""The page itself holds no data; it sends the key with every call it makes."""
 RETRY_AFTER_SECONDS = 2
 
 
@@ -149,6 +151,12 @@ def create_app(
             handle.future.add_done_callback(lambda _: admission.leave())
 
         return started
+
+    @app.get("/", response_class=HTMLResponse)
+    def page() -> HTMLResponse:
+        return HTMLResponse(
+            files("murmurnet.server").joinpath("static/index.html").read_text("utf-8")
+        )
 
     @app.get("/health")
     def health() -> dict[str, str]:
