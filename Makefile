@@ -66,13 +66,13 @@ bench-round: setup
 # model asked the question plainly), EVAL_LIMIT rows of each slice, choices also against
 # plain+likelihood. Resumes where it stopped; the report is in $(EVAL_OUT)/report.md.
 EVAL_DATA ?= ../shared/eval
-EVAL_LIMIT ?= 60
+EVAL_LIMIT ?= 40
 EVAL_OUT ?= benchmarks/results/eval-default
 eval: setup-test
 	$(BIN)/murmurnet models --prepare qwen2.5-0.5b
 	$(BIN)/murmurnet eval $(EVAL_DATA)/gsm8k-dev300.jsonl $(EVAL_DATA)/jsquad-dev300.jsonl \
 		$(EVAL_DATA)/jcommonsenseqa-dev300.jsonl --limit $(EVAL_LIMIT) \
-		--strategies plain,murmur --out $(EVAL_OUT)
+		--strategies 'plain,murmur,murmur[vote_weight=confidence]' --out $(EVAL_OUT)
 	mkdir -p $(EVAL_OUT)/choice
 	test -f $(EVAL_OUT)/choice/results.jsonl || cp $(EVAL_OUT)/results.jsonl $(EVAL_OUT)/choice/
 	$(BIN)/murmurnet eval $(EVAL_DATA)/jcommonsenseqa-dev300.jsonl --limit $(EVAL_LIMIT) \
