@@ -43,7 +43,7 @@ def main() -> None:
     )
     with MurmurNet(config) as net:
         tick = time.perf_counter()
-        net.pool.get(args.model)
+        net.runtime.pool.get(args.model)
         print(f"model load: {time.perf_counter() - tick:.2f} s, RSS {peak_rss_mb():.0f} MB")
         totals = []
         for repeat in range(args.repeats):

@@ -53,12 +53,12 @@ def main() -> None:
     print(f"{len(rows)} questions, {routed} read as questions of fact")
     for strategy in STRATEGIES:
         with MurmurNet(RunConfig(strategy=strategy)) as net, args.out.open("a") as out:
-            net.pool.get("default")  # loaded before the clock starts
+            net.runtime.pool.get("default")  # loaded before the clock starts
             for row in rows:
                 if (strategy, row["question"]) in done:
                     continue
                 tick = time.perf_counter()
-                reply = net.ask(row["question"]).text
+                reply = net.runtime.run(row["question"]).text  # no earlier turns
                 record = {
                     "strategy": strategy,
                     "question": row["question"],
