@@ -25,7 +25,12 @@ def ask(backends: dict[str, Backend], question: str, **settings: object):  # typ
 
 
 def test_japanese_two_agents_one_round(qwen: Backend) -> None:
-    answer = ask({"default": qwen}, "水の化学式と性質を教えてください。", agents=2, iterations=1)
+    answer = ask(
+        {"default": qwen},
+        "水の化学式は何ですか？水の性質を一つ教えてください。",
+        agents=2,
+        iterations=1,
+    )
     contributions = answer.contributions()
     assert len(contributions) == 2
     assert len({c.role for c in contributions}) == 2

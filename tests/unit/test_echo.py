@@ -65,3 +65,30 @@ def test_english_answers_stream_whole_and_unchanged() -> None:
     with Runtime(RunConfig(agents=1), backends={"default": fake}) as runtime:
         answer = runtime.run("Tell me about water.", on_token=streamed.append)
     assert answer.text == text and "".join(streamed) == text
+
+
+@pytest.mark.parametrize("word_delay", [0.0, 1e-4])
+def test_a_reply_that_only_says_the_question_again_is_no_answer(word_delay: float) -> None:
+    fake = team("水について教えてください。", honour_stops=True, word_delay=word_delay)
+    streamed: list[str] = []
+    with Runtime(RunConfig(agents=2), backends={"default": fake}) as runtime:
+        answer = runtime.run("水について教えてください。", on_token=streamed.append)
+    assert answer.text == "summary 1: 水はH2Oです。"  # the last summary stands in
+    assert "".join(streamed).strip() == answer.text  # the echo never reached the screen
+
+
+@pytest.mark.parametrize("word_delay", [0.0, 1e-4])
+def test_the_question_said_again_before_the_answer_is_dropped(word_delay: float) -> None:
+    fake = team("水について教えてください。\n\n水の化学式はH2Oです。", True, word_delay)
+    streamed: list[str] = []
+    with Runtime(RunConfig(agents=2), backends={"default": fake}) as runtime:
+        answer = runtime.run("水について教えてください。", on_token=streamed.append)
+    assert answer.text == "水の化学式はH2Oです。" == "".join(streamed).strip()
+
+
+def test_an_answer_that_starts_like_the_question_streams_as_it_is() -> None:
+    fake = team("水の性質を一つ挙げると、透明です。", honour_stops=True, word_delay=1e-4)
+    streamed: list[str] = []
+    with Runtime(RunConfig(agents=2), backends={"default": fake}) as runtime:
+        answer = runtime.run("水の性質を一つ教えてください。", on_token=streamed.append)
+    assert answer.text == "水の性質を一つ挙げると、透明です。" == "".join(streamed)

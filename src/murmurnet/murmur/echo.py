@@ -37,17 +37,18 @@ def echo_stops(titles: dict[str, str]) -> list[str]:
     return [f"\n{heading}" for heading in echo_headings(titles)]
 
 
-def trim_echo(reply: str, notes: str, titles: dict[str, str]) -> str:
+def trim_echo(reply: str, notes: str, titles: dict[str, str], question: str = "") -> str:
     """The reply without a copied heading block at its start or a heading after the answer.
 
-    A reply that opens with a heading is an echo: the heading and the lines after it that
-    were copied verbatim from the notes are dropped. From the first heading that follows
-    real text on, everything is dropped (for backends that do not honour stop strings).
+    A reply that opens with a heading, or with the question said again, is an echo: the
+    heading and the lines after it that were copied verbatim from the notes are dropped.
+    From the first heading that follows real text on, everything is dropped (for backends
+    that do not honour stop strings).
     """
     marks = echo_headings(titles)
     copied = {_plain(line) for line in notes.splitlines() if len(line.strip()) >= _MIN_ECHO_LINE}
     lines = reply.strip().splitlines()
-    if lines and _is_heading(lines[0], marks):
+    if lines and (_is_heading(lines[0], marks) or _is_question(lines[0], question)):
         while lines and (
             not lines[0].strip() or _is_heading(lines[0], marks) or _plain(lines[0]) in copied
         ):
@@ -64,6 +65,10 @@ def _plain(line: str) -> str:
     return unicodedata.normalize("NFKC", line).strip()
 
 
+def _is_question(line: str, question: str) -> bool:
+    return bool(question.strip()) and _plain(line) == _plain(question)
+
+
 def _is_heading(line: str, marks: list[str]) -> bool:
     stripped = line.strip()
     return any(stripped.startswith(mark) for mark in marks)
@@ -78,9 +83,12 @@ class EchoGuard:
     sends the trimmed answer, so the caller never sees what the final answer drops.
     """
 
-    def __init__(self, sink: Callable[[str], None], titles: dict[str, str]) -> None:
+    def __init__(
+        self, sink: Callable[[str], None], titles: dict[str, str], question: str = ""
+    ) -> None:
         self._sink = sink
         self._marks = echo_headings(titles)
+        self._question = _plain(question)
         self._pending = ""
         self._state = "stream"  # then "hold" (an opening echo) or "ended" (a later echo)
         self._line_clean = False  # the current line's start is known not to be a heading
@@ -99,8 +107,11 @@ class EchoGuard:
                 self._line_clean = newline < 0
                 continue
             line = self._pending if newline < 0 else self._pending[:newline]
-            if _is_heading(line, self._marks):
+            said_question = not self._said_something and _is_question(line, self._question)
+            if _is_heading(line, self._marks) or (said_question and newline >= 0):
                 self._state = "ended" if self._said_something else "hold"
+                return
+            if said_question or self._may_become_question(line):
                 return
             if newline < 0 and self._may_become_heading(line):
                 return
@@ -119,6 +130,11 @@ class EchoGuard:
         if text:
             self._said_something = self._said_something or bool(text.strip())
             self._sink(text)
+
+    def _may_become_question(self, line: str) -> bool:
+        """The reply's first line so far is the start of the question said again."""
+        start = _plain(line)
+        return not self._said_something and bool(start) and self._question.startswith(start)
 
     def _may_become_heading(self, line: str) -> bool:
         start = line.lstrip()

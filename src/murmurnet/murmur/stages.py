@@ -211,9 +211,9 @@ def write_output(ctx: RunContext, backend: Backend, sink: TokenSink | None) -> s
         stop=echo_stops(ctx.titles()),
         tag="output",
     )
-    guard = None if sink is None else EchoGuard(sink, ctx.titles())
+    guard = None if sink is None else EchoGuard(sink, ctx.titles(), ctx.question.text)
     reply = ctx.generate(backend, [request], "output", answer_sink=guard)[0]
-    text = trim_echo(reply.text, notes, ctx.titles()) or fallback(ctx)
+    text = trim_echo(reply.text, notes, ctx.titles(), ctx.question.text) or fallback(ctx)
     if guard is not None:
         guard.finish(text)
     return text
