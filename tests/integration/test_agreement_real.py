@@ -44,7 +44,7 @@ def _bundled_qwen() -> None:
 def _ask(protocol: str) -> dict[str, Any]:
     result = _murmurnet(
         "ask",
-        "What is the capital of France?",
+        "Tell me about the capital of France in one sentence.",
         "--agents",
         str(_AGENTS),
         "--iterations",

@@ -42,7 +42,12 @@ def test_japanese_two_agents_one_round(qwen: Backend) -> None:
 
 
 def test_english_three_agents_two_rounds(qwen: Backend) -> None:
-    answer = ask({"default": qwen}, "What is the capital of France?", agents=3, iterations=2)
+    answer = ask(
+        {"default": qwen},
+        "Tell me about the capital of France in one sentence.",
+        agents=3,
+        iterations=2,
+    )
     contributions = answer.contributions()
     assert len(contributions) == 6
     for round_number in (1, 2):
@@ -78,7 +83,7 @@ def test_gemma_summarises_for_qwen_agents(qwen: Backend, gemma: Backend) -> None
 
 
 def test_no_parallel_gives_the_same_shape(qwen: Backend) -> None:
-    question = "What is the capital of Japan?"
+    question = "Tell me about the capital of Japan in one sentence."
     answer = ask({"default": qwen}, question, agents=2, parallel=False, summary=False)
     assert len(answer.contributions()) == 2 and answer.summaries() == []
     assert "Tokyo" in answer.text
@@ -92,7 +97,7 @@ def test_cli_json_end_to_end() -> None:
             "-m",
             "murmurnet",
             "ask",
-            "What is the capital of Japan?",
+            "Tell me about the capital of Japan in one sentence.",
             "--json",
             "--agents",
             "2",
