@@ -97,3 +97,14 @@ def test_without_the_key_the_server_refuses(server: str) -> None:
     with pytest.raises(openai.AuthenticationError):
         bad.models.list()
     assert httpx.get(f"{server}/health").status_code == 200
+
+
+def test_metrics_read_the_real_engine(server: str, client: openai.OpenAI) -> None:
+    client.chat.completions.create(
+        model="qwen2.5-0.5b", messages=[{"role": "user", "content": "Hi"}], max_tokens=4
+    )
+    text = httpx.get(f"{server}/metrics", headers={"Authorization": f"Bearer {KEY}"}).text
+    totals = [line for line in text.splitlines() if line.startswith("murmurnet_kv_cells_total{")]
+    assert totals and float(totals[0].split()[-1]) > 0, text[-2000:]
+    assert "murmurnet_active_sequences{" in text and "murmurnet_model_load_seconds{" in text
+    assert 'murmurnet_generated_tokens_total{role="",stage="output"}' in text

@@ -115,15 +115,9 @@ class LlamaEngine:
         return self.kv.stats
 
     def load(self) -> dict[str, float]:
-        """What the engine holds now, for a metrics scrape. Read without the worker's lock,
-        so a value may be one decode old; never blocks generation."""
-        return {
-            "active_sequences": len(self._queue.active_jobs()),
-            "waiting_requests": sum(len(g.jobs) for g in list(self._queue.waiting)),
-            "kv_cells_used": self.kv.cells.used,
-            "kv_cells_total": self.kv.cells.size,
-            "last_batch_tokens": self.kv.last_batch,
-        }
+        """Gauges for a metrics scrape, read without the worker's lock (maybe a decode old)."""
+        waiting = sum(len(group.jobs) for group in list(self._queue.waiting))
+        return self.kv.gauges(len(self._queue.active_jobs()), waiting)
 
     @property
     def cached(self) -> dict[int, list[int]]:

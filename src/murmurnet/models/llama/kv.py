@@ -83,6 +83,15 @@ class KvCache:
         """Tokens in the latest decode: how full the shared batch is."""
         self._rows: list[int] = []
 
+    def gauges(self, active: int, waiting: int) -> dict[str, float]:
+        return {
+            "active_sequences": active,
+            "waiting_requests": waiting,
+            "kv_cells_used": self.cells.used,
+            "kv_cells_total": self.cells.size,
+            "last_batch_tokens": self.last_batch,
+        }
+
     def reusable(self, seq: int, prompt: Sequence[int]) -> int:
         """Cached tokens a seeded request may keep: whole canonical chunks, never the chunk
         it samples from (whether their cells allow it is `orderly`'s question)."""
