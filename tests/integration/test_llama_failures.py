@@ -235,7 +235,14 @@ def interrupt(
     env = {**os.environ, "PYTHONFAULTHANDLER": "1"}
     env["MURMURNET_CACHE_FOLDER"] = str(REAL_CACHE)
     process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        # A child inherits an ignored SIGINT, and Python then never installs its handler:
+        # in a full run the children ran to the end, whatever left SIGINT ignored here.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         ready(process)
