@@ -100,7 +100,6 @@ class ChatRun:
         self.question, self.turns = conversation(request)
         self.runtime = runtime
         self.pieces: asyncio.Queue[str | None] = asyncio.Queue()
-        self.handle: RunHandle | None = None
         self.on_start = on_start
 
     def start(self) -> RunHandle:
@@ -109,17 +108,17 @@ class ChatRun:
         def on_token(piece: str) -> None:
             loop.call_soon_threadsafe(self.pieces.put_nowait, piece)
 
-        self.handle = self.runtime.start(
+        handle = self.runtime.start(
             self.question,
             history=self.turns,
             on_token=on_token if self.request.stream else None,
             **settings(self.request, self.profile),
         )
-        self.handle.future.add_done_callback(
+        handle.future.add_done_callback(
             lambda _: loop.call_soon_threadsafe(self.pieces.put_nowait, None)
         )
-        self.on_start(self.handle)
-        return self.handle
+        self.on_start(handle)
+        return handle
 
     async def answer(self, http: Request, timeout: float) -> JSONResponse:
         answer = await self.wait(self.start(), http, timeout)

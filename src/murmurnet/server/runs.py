@@ -65,10 +65,6 @@ class RunLog:
         for loop, ready in waiters:
             loop.call_soon_threadsafe(ready.set)
 
-    def known(self, run_id: str) -> bool:
-        with self._lock:
-            return run_id in self._runs
-
     async def follow(self, run_id: str) -> AsyncIterator[RunEvent]:
         """Every event of the run, those already kept first, until it ends."""
         sent = 0
