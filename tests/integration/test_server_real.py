@@ -108,3 +108,39 @@ def test_metrics_read_the_real_engine(server: str, client: openai.OpenAI) -> Non
     assert totals and float(totals[0].split()[-1]) > 0, text[-2000:]
     assert "murmurnet_active_sequences{" in text and "murmurnet_model_load_seconds{" in text
     assert 'murmurnet_generated_tokens_total{role="",stage="output"}' in text
+
+
+def gauge(server: str, name: str) -> float:
+    text = httpx.get(f"{server}/metrics", headers={"Authorization": f"Bearer {KEY}"}).text
+    values = [float(line.split()[-1]) for line in text.splitlines() if line.startswith(name)]
+    return sum(values)
+
+
+def test_a_client_that_goes_away_frees_its_sequences(server: str) -> None:
+    ask = {
+        "model": "murmur",
+        "stream": True,
+        "messages": [{"role": "user", "content": "Write a long story about a lighthouse."}],
+    }
+    headers = {"Authorization": f"Bearer {KEY}"}
+    cancelled = 'murmurnet_runs_total{outcome="cancelled"'
+    before = gauge(server, cancelled)
+    with httpx.stream(
+        "POST", f"{server}/v1/chat/completions", json=ask, headers=headers, timeout=120
+    ) as response:
+        assert response.status_code == 200
+        busy = 0.0
+        deadline = time.monotonic() + 60
+        while busy == 0 and time.monotonic() < deadline:  # the agents are generating
+            busy = gauge(server, "murmurnet_active_sequences{")
+            time.sleep(0.1)
+        assert busy > 0
+    # The stream is closed mid-run: the run is cancelled and the engine's sequences freed.
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and (
+        gauge(server, "murmurnet_active_sequences{") or gauge(server, cancelled) == before
+    ):
+        time.sleep(0.2)
+    assert gauge(server, "murmurnet_active_sequences{") == 0
+    assert gauge(server, "murmurnet_runs_in_progress") == 0
+    assert gauge(server, cancelled) == before + 1

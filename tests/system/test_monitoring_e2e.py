@@ -2,14 +2,15 @@
 `murmurnet serve` (a scripted model, so no weights are needed), the serve goes away, and
 the alert reaches a small local webhook receiver.
 
-The rules are deploy/'s own, with every `for:` shortened to 0s and the intervals to a
-second, so the test takes seconds instead of the minutes production waits."""
+The Prometheus and Alertmanager files are the ones `murmurnet monitoring` writes from the
+configuration's `monitoring` section (the original MurmurNet's keys): intervals of a second
+and conditions that fire at once, so the test takes seconds instead of minutes; Prometheus
+scrapes the separate metrics port that section asks for."""
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import socket
 import subprocess
@@ -25,7 +26,6 @@ import httpx
 import pytest
 import yaml
 
-DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 pytestmark = pytest.mark.skipif(
     shutil.which("prometheus") is None or shutil.which("prometheus-alertmanager") is None,
     reason="prometheus/alertmanager are not installed (make setup-test installs them)",
@@ -78,10 +78,26 @@ def start(command: list[str], log: Path, **kw: object) -> subprocess.Popen[bytes
 
 
 def test_an_alert_reaches_the_webhook(tmp_path: Path, receiver: int) -> None:
-    serve_port, prom_port, am_port, cluster_port = (free_port() for _ in range(4))
+    serve_port, metrics_port, prom_port, am_port, cluster_port = (free_port() for _ in range(5))
+    # The original MurmurNet's monitoring section, as a user's config.yaml has it.
+    monitoring_section = {
+        "enable_prometheus": True,
+        "prometheus_port": metrics_port,
+        "metrics_collection_interval": 1.0,
+        "alert_check_interval": 1.0,
+        "notification_channels": [
+            {"type": "webhook", "url": f"http://127.0.0.1:{receiver}/alerts"}
+        ],
+        "alert_thresholds": {"after": "0s"},
+    }
     config = tmp_path / "murmurnet.yaml"
     config.write_text(
-        yaml.safe_dump({"models": {"default": {"type": "scripted", "responses": ["4"] * 50}}})
+        yaml.safe_dump(
+            {
+                "models": {"default": {"type": "scripted", "responses": ["4"] * 50}},
+                "monitoring": monitoring_section,
+            }
+        )
     )
     env = {**os.environ, "MURMURNET_CACHE_FOLDER": str(tmp_path / "cache")}
     serve = start(
@@ -98,31 +114,38 @@ def test_an_alert_reaches_the_webhook(tmp_path: Path, receiver: int) -> None:
         tmp_path / "serve.log",
         env=env,
     )
-    rules = tmp_path / "rules"
-    rules.mkdir()
-    for path in (DEPLOY / "prometheus/rules").glob("*.yml"):
-        (rules / path.name).write_text(re.sub(r"for: \w+", "for: 0s", path.read_text()))
-    prometheus_config = yaml.safe_load((DEPLOY / "prometheus/prometheus.yml").read_text())
-    prometheus_config["global"] = {"scrape_interval": "1s", "evaluation_interval": "1s"}
-    prometheus_config["rule_files"] = [str(rules / "*.yml")]
-    prometheus_config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"] = [
-        f"127.0.0.1:{am_port}"
-    ]
-    prometheus_config["scrape_configs"][0]["static_configs"][0]["targets"] = [
-        f"127.0.0.1:{serve_port}"
-    ]
-    (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(prometheus_config))
-    alertmanager_config = yaml.safe_load((DEPLOY / "alertmanager/alertmanager.yml").read_text())
+    written = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "murmurnet",
+            "monitoring",
+            "--out",
+            str(tmp_path / "files"),
+            "--config",
+            str(config),
+            "--target",
+            f"127.0.0.1:{metrics_port}",
+            "--alertmanager",
+            f"127.0.0.1:{am_port}",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert written.returncode == 0, written.stderr
+    files = tmp_path / "files"
+    # The target-down alert waits a fixed minute in production; here it fires at once.
+    alerts = files / "prometheus/rules/alerts.yml"
+    alerts.write_text(alerts.read_text().replace("for: 1m", "for: 0s"))
+    alertmanager_config = yaml.safe_load((files / "alertmanager/alertmanager.yml").read_text())
     alertmanager_config["route"].update(group_wait="1s", group_interval="1s")
-    for receiver_config in alertmanager_config["receivers"]:
-        receiver_config.pop("slack_configs", None)  # nothing leaves 127.0.0.1
-        for hook in receiver_config["webhook_configs"]:
-            hook["url"] = f"http://127.0.0.1:{receiver}/alerts"
-    (tmp_path / "alertmanager.yml").write_text(yaml.safe_dump(alertmanager_config))
+    (files / "alertmanager/alertmanager.yml").write_text(yaml.safe_dump(alertmanager_config))
     alertmanager = start(
         [
             "prometheus-alertmanager",
-            f"--config.file={tmp_path / 'alertmanager.yml'}",
+            f"--config.file={files / 'alertmanager/alertmanager.yml'}",
             f"--storage.path={tmp_path / 'am-data'}",
             f"--web.listen-address=127.0.0.1:{am_port}",
             f"--cluster.listen-address=127.0.0.1:{cluster_port}",
@@ -132,7 +155,7 @@ def test_an_alert_reaches_the_webhook(tmp_path: Path, receiver: int) -> None:
     prometheus = start(
         [
             "prometheus",
-            f"--config.file={tmp_path / 'prometheus.yml'}",
+            f"--config.file={files / 'prometheus/prometheus.yml'}",
             f"--storage.tsdb.path={tmp_path / 'prom-data'}",
             f"--web.listen-address=127.0.0.1:{prom_port}",
         ],

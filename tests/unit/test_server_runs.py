@@ -105,6 +105,14 @@ def test_metrics_follow_the_runs() -> None:
     assert "murmurnet_runs_in_progress 0.0" in text
 
 
+def test_metrics_can_be_turned_off() -> None:
+    config = RunConfig(monitoring={"enable_prometheus": False})
+    runtime = Runtime(config, backends={"default": ScriptedBackend(reply)})
+    with TestClient(create_app(runtime)) as client:
+        assert client.get("/metrics").status_code == 404
+        assert client.get("/health").status_code == 200
+
+
 def test_the_live_page_is_served_without_the_key() -> None:
     with client_for(ScriptedBackend(reply), api_key="k") as client:
         page = client.get("/")

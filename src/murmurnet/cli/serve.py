@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import errno
 import socket
+from pathlib import Path
 from typing import Any
 
 from murmurnet.api import Runtime
@@ -24,6 +25,15 @@ def add_parsers(commands: Any) -> None:
         "--max-runs", type=int, default=32, help="runs admitted at once; beyond it 429"
     )
     add_run_flags(serve).set_defaults(handler=run_serve)
+    files = commands.add_parser(
+        "monitoring",
+        help="write Prometheus and Alertmanager files from the monitoring settings",
+    )
+    files.add_argument("--out", type=Path, required=True, help="folder to write them into")
+    files.add_argument("--target", default="127.0.0.1:8000", help="murmurnet serve to scrape")
+    files.add_argument("--alertmanager", default="127.0.0.1:9093", help="Alertmanager address")
+    files.add_argument("--config", type=Path, help="YAML file with a monitoring section")
+    files.set_defaults(handler=run_monitoring, debug=False)
 
 
 def _port_is_free(host: str, port: int) -> None:
@@ -50,13 +60,37 @@ def run_serve(args: argparse.Namespace) -> int:
         raise ConfigError(f"--port {args.port} is not a port number (1-65535)")
     if args.max_runs < 1 or args.request_timeout <= 0:
         raise ConfigError("--max-runs must be at least 1 and --request-timeout above 0")
-    _port_is_free(args.host, args.port)
-    with Runtime(config_from(args)) as runtime:
+    config = config_from(args)
+    monitoring = config.monitoring
+    metrics_port = monitoring.prometheus_port if monitoring.enable_prometheus else None
+    if metrics_port == args.port:
+        raise ConfigError(f"monitoring.prometheus_port {metrics_port} is also --port")
+    for port in (args.port, metrics_port):
+        if port is not None:
+            _port_is_free(args.host, port)
+    with Runtime(config) as runtime:
         app = create_app(
             runtime,
             api_key=args.api_key,
             request_timeout=args.request_timeout,
             max_runs=args.max_runs,
         )
+        if metrics_port is not None:
+            from prometheus_client import start_http_server
+
+            start_http_server(metrics_port, args.host, app.state.metrics_registry)
         uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+def run_monitoring(args: argparse.Namespace) -> int:
+    from murmurnet import monitoring
+
+    texts = monitoring.files(config_from(args).monitoring, args.target, args.alertmanager)
+    try:
+        written = monitoring.write(args.out, texts)
+    except OSError as exc:
+        raise ConfigError(f"cannot write to {args.out}: {exc.strerror or exc}") from None
+    for path in written:
+        print(path)
     return 0

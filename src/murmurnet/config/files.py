@@ -21,7 +21,6 @@ from murmurnet.errors import ConfigError
 # they are accepted (so an existing file keeps working) and validated for their key values.
 LEGACY_SECTIONS = {
     "distributed_coordination",
-    "monitoring",
     "autoscaling",
     "performance_optimization",
 }

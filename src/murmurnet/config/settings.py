@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from murmurnet.config.monitoring import MonitoringSettings
 from murmurnet.config.sources import FILE_DATA, FileSource
 
 DEFAULT_MODEL = "qwen2.5-0.5b"
@@ -184,6 +185,11 @@ class RunConfig(BaseSettings):
         default_factory=dict,
         description="Named murmurs the server offers as models: settings that differ from "
         "these (agents, iterations, models, consensus, kb, …).",
+    )
+    monitoring: MonitoringSettings = Field(
+        default_factory=MonitoringSettings,
+        description="/metrics, and the Prometheus and Alertmanager files "
+        "`murmurnet monitoring` writes (the original project's section, same keys).",
     )
 
     @classmethod

@@ -171,9 +171,12 @@ def create_app(
             return JSONResponse({"status": "failed", "error": failed[0]}, status_code=503)
         return JSONResponse({"status": "loading"}, status_code=503)
 
-    @app.get("/metrics")
-    def scrape() -> Response:
-        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    app.state.metrics_registry = metrics.registry
+    if runtime.config.monitoring.enable_prometheus:
+
+        @app.get("/metrics")
+        def scrape() -> Response:
+            return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/v1/models")
     def list_models() -> dict[str, Any]:
