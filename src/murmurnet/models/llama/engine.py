@@ -6,7 +6,8 @@ for every active sequence of every admitted group in a single `llama_decode`. Ea
 sequence's cached tokens are remembered, so a later call (the next round, the summary, the
 next chat turn) decodes only the tokens the cache lacks. Concurrent callers share the
 engine: a worker thread admits waiting groups between steps, first come first served, as
-long as free sequences and KV cells allow.
+long as free sequences and KV cells allow; a lone request's prompt rides in the running
+steps' batches rather than stopping them for a decode of its own.
 
 Only the worker thread touches the context while it runs. Callers wait with a timeout and
 watch the worker, so a crashed worker fails them instead of leaving them hanging; a
@@ -37,8 +38,8 @@ from murmurnet.errors import (
 from murmurnet.models.llama import native
 from murmurnet.models.llama.job import Job, JobGroup, PieceCallback, make_sampler
 from murmurnet.models.llama.kv import EngineStats, KvCache, common_prefix
-from murmurnet.models.llama.prefill import Prefill
-from murmurnet.models.llama.scheduler import Scheduler, cancelled
+from murmurnet.models.llama.prefill import Joining, Prefill
+from murmurnet.models.llama.scheduler import Scheduler, cancelled, engine_failure
 from murmurnet.models.llama.tokens import token_piece, tokenize
 from murmurnet.types import Completion, GenerationRequest
 
@@ -98,6 +99,7 @@ class LlamaEngine:
         self._prefill = Prefill(
             self.kv, n_batch, self._sample, self._logprob, self._check_interrupt
         )
+        self._joining = Joining(self.kv, n_batch)
         self._queue = Scheduler(self.kv, n_seq_max, self.n_ctx)
         self._prefilling: JobGroup | None = None
         self._starting: list[JobGroup] = []
@@ -176,7 +178,7 @@ class LlamaEngine:
                 self._ensure_worker()
                 self._wake.notify()
             if cancel is not None:
-                remove = cancel.on_cancel(functools.partial(_cancel_from, cancel, group))
+                remove = cancel.on_cancel(lambda: group.cancel(cancel.reason))
             self._wait(group)
         except BaseException:  # the caller leaves (Ctrl-C): the group goes at the next step
             group.cancel("interrupted")
@@ -250,7 +252,7 @@ class LlamaEngine:
         except BaseException as error:  # a bug or a broken context: nothing here is trusted now
             log.exception("the llama.cpp engine failed")
             self._broken = cause = error
-            self._fail_everything(lambda: _failure(cause))
+            self._fail_everything(lambda: engine_failure(cause))
             return
         self._fail_everything(lambda: CancelledError("the model was closed while generating"))
         if self._free_on_exit:
@@ -265,6 +267,8 @@ class LlamaEngine:
                 job.sampler = make_sampler(job.request, self.n_vocab, self.end_tokens)
             self._queue.make_room(group)
             self._queue.active.append(group)
+            if Joining.fits(group):
+                return self._joining.add(group, self._prefill)
             self._prefill.run(group.jobs)
         except _Interrupted:
             self._end(group, group.failure or cancelled(group))
@@ -290,15 +294,17 @@ class LlamaEngine:
         gets a throwaway second row: a one-row decode over a long cache would take another
         attention kernel than the rows it ran beside so far."""
         kv = self.kv
-        active = self._queue.active_jobs()
-        kv.stats.max_active_sequences = max(kv.stats.max_active_sequences, len(active))
+        every = self._queue.active_jobs()
+        kv.stats.max_active_sequences = max(kv.stats.max_active_sequences, len(every))
+        active = [job for job in every if job.pending >= 0]  # the others' prompts join
         for index, job in enumerate(active):
             kv.put(index, job.pending, job.seq, True)
-        spare = len(active) == 1 and active[0].exact
+        rows, joined = self._joining.fill(len(active))
+        spare = rows == 1 and bool(active) and active[0].exact
         if spare:
             kv.put_spare(1, active[0].seq)
         try:
-            kv.decode(len(active) + spare)
+            kv.decode(rows + spare)
         except MurmurError as error:
             for group in list(self._queue.active):
                 self._end(group, error, forget=True)
@@ -306,6 +312,9 @@ class LlamaEngine:
         if spare:
             kv.drop_spare(active[0].seq)
         for index, job in enumerate(active):
+            self._sample(job, index)
+        for group, job, index in joined:
+            group.prefilled = time.perf_counter()
             self._sample(job, index)
         for group in list(self._queue.active):
             self._settle(group)
@@ -349,6 +358,7 @@ class LlamaEngine:
         """Free the group's sequences; after a failed decode their caches are not trusted."""
         if group in self._queue.active:
             self._queue.active.remove(group)
+        self._joining.drop(group)
         for job in group.jobs:
             job.release()
             if forget and job.seq >= 0:
@@ -406,13 +416,3 @@ class LlamaEngine:
         llama_cpp.llama_free(self.ctx)
         llama_cpp.llama_model_free(self.model)
         self.ctx = None
-
-
-def _cancel_from(cancel: Cancellation, group: JobGroup) -> None:
-    group.cancel(cancel.reason)
-
-
-def _failure(cause: BaseException) -> BackendFailedError:
-    failure = BackendFailedError(f"the llama.cpp engine failed: {cause!r}")
-    failure.__cause__ = cause
-    return failure

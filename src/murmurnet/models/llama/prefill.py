@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from murmurnet.models.llama.job import Job
+from murmurnet.models.llama.job import Job, JobGroup
 from murmurnet.models.llama.kv import (
     CHUNK,
     KvCache,
@@ -83,14 +83,18 @@ class Prefill:
                     kv.forget(job.seq, 0)
                     kv.copy(base.seq, job.seq, shared)
                     earlier[job.seq] = min(earlier[base.seq], shared)
-        pending: list[tuple[Job, int, int]] = []
-        for job in jobs:
-            keep = min(common_prefix(kv.cached[job.seq], job.prompt), job.own_from)
-            kv.forget(job.seq, keep)
-            job.reused = min(keep, earlier[job.seq])
-            kv.stats.prompt_tokens_reused += job.reused
-            pending.append((job, keep, len(job.prompt)))
-        self._decode_together(pending)
+        self._decode_together(
+            [(job, self.keep(job, earlier[job.seq]), len(job.prompt)) for job in jobs]
+        )
+
+    def keep(self, job: Job, earlier: int) -> int:
+        """Frees what the job's cache cannot reuse; the first position it must decode."""
+        kv = self.kv
+        keep = min(common_prefix(kv.cached[job.seq], job.prompt), job.own_from)
+        kv.forget(job.seq, keep)
+        job.reused = min(keep, earlier)
+        kv.stats.prompt_tokens_reused += job.reused
+        return keep
 
     def _decode_together(
         self, pending: list[tuple[Job, int, int]], want_logits: bool = True
@@ -172,3 +176,47 @@ class Prefill:
             kv.mark_canonical(job.seq, first, last)
         if final:
             self.sample(job, rows - 1)
+
+
+class Joining:
+    """Lone greedy or unseeded requests whose prompts ride in the running steps' batches
+    (as llama-server's continuous batching does): a request that arrives while others
+    generate costs no decode of its own, and a long prompt goes in pieces between their
+    tokens instead of stopping them."""
+
+    def __init__(self, kv: KvCache, n_batch: int) -> None:
+        self.kv = kv
+        self.n_batch = n_batch
+        self.waiting: list[tuple[JobGroup, Job, int]] = []
+        """Group, job, and the next prompt position to decode."""
+
+    @staticmethod
+    def fits(group: JobGroup) -> bool:
+        return len(group.jobs) == 1 and not group.exact and group.jobs[0].score_from is None
+
+    def add(self, group: JobGroup, prefill: Prefill) -> None:
+        job = group.jobs[0]
+        self.waiting.append((group, job, prefill.keep(job, len(self.kv.cached[job.seq]))))
+
+    def drop(self, group: JobGroup) -> None:
+        self.waiting = [entry for entry in self.waiting if entry[0] is not group]
+
+    def fill(self, rows: int) -> tuple[int, list[tuple[JobGroup, Job, int]]]:
+        """Puts prompt tokens in the batch after its first `rows` rows, up to n_batch; the
+        rows now in the batch, and the jobs whose last prompt token is in it (at that row)."""
+        finishing: list[tuple[JobGroup, Job, int]] = []
+        still: list[tuple[JobGroup, Job, int]] = []
+        start = rows
+        for group, job, position in self.waiting:
+            take = min(len(job.prompt) - position, self.n_batch - rows)
+            for offset in range(take):
+                last = position + offset == len(job.prompt) - 1
+                self.kv.put(rows, job.prompt[position + offset], job.seq, last)
+                if last:
+                    finishing.append((group, job, rows))
+                rows += 1
+            if position + take < len(job.prompt):
+                still.append((group, job, position + take))
+        self.waiting = still
+        self.kv.stats.prompt_tokens_decoded += rows - start
+        return rows, finishing

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from murmurnet.errors import CancelledError, ContextOverflowError, InputError
+from murmurnet.errors import BackendFailedError, CancelledError, ContextOverflowError, InputError
 from murmurnet.models.llama.job import Job, JobGroup
 from murmurnet.models.llama.kv import KvCache, common_prefix
 from murmurnet.models.llama.prefill import cells_needed
@@ -18,6 +18,12 @@ from murmurnet.models.llama.prefill import cells_needed
 
 def cancelled(group: JobGroup) -> CancelledError:
     return CancelledError(f"the run was cancelled ({group.cancel_reason or 'the model closed'})")
+
+
+def engine_failure(cause: BaseException) -> BackendFailedError:
+    failure = BackendFailedError(f"the llama.cpp engine failed: {cause!r}")
+    failure.__cause__ = cause
+    return failure
 
 
 class Scheduler:
