@@ -105,6 +105,22 @@ def test_options_are_read_as_the_scorer_reads_them_and_likelihood_votes() -> Non
     assert fake.scored == [["スーパー", "洋品店", "書店"]]
 
 
+def test_the_plain_answer_gives_way_only_to_a_majority() -> None:
+    def likelihood(messages: Sequence[Message], option: str) -> float:
+        return {"スーパー": -9.0, "洋品店": -9.0, "書店": -1.0}[option]
+
+    two_of_four = {
+        "plain": "スーパー",
+        "round 1/agent 2": "答え：書店",
+        "round 1/agent 3": "洋品店",
+    }
+    kept, _ = ask(SHOP, two_of_four, likelihood=likelihood)
+    assert kept == "スーパー"  # 書店 leads 2 to 1, but 2 of 4 is not a majority
+    three_of_four = {**two_of_four, "round 1/agent 3": "書店"}
+    left, _ = ask(SHOP, three_of_four, likelihood=likelihood)
+    assert left == "答え：書店"
+
+
 def test_without_a_readable_answer_the_plain_answer_stands() -> None:
     text, fake = ask(
         SUM,

@@ -174,6 +174,10 @@ def _shown(winner: Sequence[Ballot], kind: AnswerKind) -> Ballot:
 def tally(ballots: Sequence[Ballot], kind: AnswerKind) -> agreement.Agreement:
     """The heaviest group of agreeing answers (a ballot weighs its weight times its
     confidence); on a tie, the group holding the plain answer (ballot 1), else the earliest.
+    The plain answer gives way only to a group holding more than half of the weight: two
+    weaker answers that happen to agree (a sampled role and the options' likelihood, on a
+    question with five options) are not reason enough to leave the model's greedy answer.
+    A program that computed the question's own arithmetic still wins alone: it is exact.
     Abstentions do not count."""
     groups: list[list[Ballot]] = []
     for ballot in ballots:
@@ -195,6 +199,11 @@ def tally(ballots: Sequence[Ballot], kind: AnswerKind) -> agreement.Agreement:
     winner = next((g for g in leading if g[0].agent == 1), leading[0])
     if len(leading) > 1:
         log.append("tie: the plain answer's group" if winner[0].agent == 1 else "tie: earliest")
+    plain = groups[0] if groups[0][0].agent == 1 else None
+    exact = any(b.weight >= CHECKED_WEIGHT for b in winner)
+    if plain is not None and winner is not plain and not exact and 2 * top <= sum(weight.values()):
+        winner = plain
+        log.append("no majority against the plain answer: it stands")
     shown = _shown(winner, kind)
     return agreement.Agreement(
         agreement.Protocol.VOTE, shown.reply, len(winner), 1, log, [b.agent - 1 for b in winner]
