@@ -5,7 +5,9 @@ and copied to the other sequences, then every job's own tail goes in n_batch chu
 The exact one serves a group with a seeded request (see `kv` for why): the same sharing and
 reuse, but in canonical chunks, each job alone, all frees before any decode, and a cached
 prefix kept only where its cells are in order. Either checks `interrupt` before each
-decode, so a cancelled group or a closing engine stops within one chunk.
+decode, so a cancelled group or a closing engine stops within one chunk. A lone request
+that is neither (`Joining`) decodes no prompt of its own: its tokens fill the room left in
+the generation steps' batches.
 """
 
 from __future__ import annotations
