@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from bench_engine import THREADS, free_port  # this folder is the script's import path
 
 from murmurnet.config import default_cache_folder
 from murmurnet.models.builtin import BUNDLED, ensure_assembled
@@ -34,7 +34,6 @@ QUESTIONS = ROOT / "benchmarks/data/ja-factoid.jsonl"
 MODEL = "qwen2.5-0.5b"
 CELLS = 8192
 """KV cells of both servers: murmurnet's engine holds twice its 4096-token context."""
-THREADS = os.cpu_count() or 2
 
 
 @dataclass
@@ -43,14 +42,6 @@ class Sample:
     first_token: float | None
     tokens: int
     ok: bool
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def wait_ready(url: str, process: subprocess.Popen[bytes], seconds: float = 600) -> None:

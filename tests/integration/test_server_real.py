@@ -99,11 +99,15 @@ def test_without_the_key_the_server_refuses(server: str) -> None:
     assert httpx.get(f"{server}/health").status_code == 200
 
 
+def scrape(server: str) -> str:
+    return httpx.get(f"{server}/metrics", headers={"Authorization": f"Bearer {KEY}"}).text
+
+
 def test_metrics_read_the_real_engine(server: str, client: openai.OpenAI) -> None:
     client.chat.completions.create(
         model="qwen2.5-0.5b", messages=[{"role": "user", "content": "Hi"}], max_tokens=4
     )
-    text = httpx.get(f"{server}/metrics", headers={"Authorization": f"Bearer {KEY}"}).text
+    text = scrape(server)
     totals = [line for line in text.splitlines() if line.startswith("murmurnet_kv_cells_total{")]
     assert totals and float(totals[0].split()[-1]) > 0, text[-2000:]
     assert "murmurnet_active_sequences{" in text and "murmurnet_model_load_seconds{" in text
@@ -111,9 +115,9 @@ def test_metrics_read_the_real_engine(server: str, client: openai.OpenAI) -> Non
 
 
 def gauge(server: str, name: str) -> float:
-    text = httpx.get(f"{server}/metrics", headers={"Authorization": f"Bearer {KEY}"}).text
-    values = [float(line.split()[-1]) for line in text.splitlines() if line.startswith(name)]
-    return sum(values)
+    """The sum of every series whose line starts with `name`."""
+    lines = scrape(server).splitlines()
+    return sum(float(line.split()[-1]) for line in lines if line.startswith(name))
 
 
 def test_a_client_that_goes_away_frees_its_sequences(server: str) -> None:

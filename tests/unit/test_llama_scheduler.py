@@ -22,15 +22,21 @@ def scheduler(n_seq_max: int = 4, n_ctx: int = 10_000) -> Scheduler:
     return Scheduler(kv, n_seq_max, n_ctx)
 
 
+def running(queue: Scheduler, started: JobGroup) -> JobGroup:
+    """`started` arrives at an idle queue and is admitted at once."""
+    queue.waiting.append(started)
+    assert queue.admit() == [started]
+    queue.active.append(started)
+    return started
+
+
 def finish(queue: Scheduler, done: JobGroup) -> None:
     queue.active.remove(done)
 
 
 def test_a_small_request_runs_between_a_murmurs_rounds() -> None:
     queue = scheduler(n_seq_max=4)
-    round_one = group(4, base=100)
-    queue.waiting.append(round_one)
-    queue.active += queue.admit()
+    round_one = running(queue, group(4, base=100))
     small = group(1)
     queue.waiting.append(small)
     assert queue.admit() == []  # every sequence is busy with round one
@@ -42,13 +48,9 @@ def test_a_small_request_runs_between_a_murmurs_rounds() -> None:
 
 def test_a_big_group_is_not_starved_by_a_stream_of_small_ones() -> None:
     queue = scheduler(n_seq_max=4)
-    first = group(2, base=300)
-    queue.waiting.append(first)
-    queue.active += queue.admit()
+    first = running(queue, group(2, base=300))
     big = group(4)
-    queue.waiting.append(big)
-    later = group(1, base=500)
-    queue.waiting.append(later)
+    queue.waiting.extend([big, group(1, base=500)])
     assert queue.admit() == []  # 2 free sequences: the small one waits behind the big one
     finish(queue, first)
     assert queue.admit() == [big]
@@ -56,11 +58,9 @@ def test_a_big_group_is_not_starved_by_a_stream_of_small_ones() -> None:
 
 def test_kv_cells_bound_admission_too() -> None:
     queue = scheduler(n_seq_max=8, n_ctx=100)
-    running = group(1, prompt_tokens=40, max_tokens=30)
-    queue.waiting.append(running)
-    queue.active += queue.admit()
+    first = running(queue, group(1, prompt_tokens=40, max_tokens=30))
     too_big = group(1, prompt_tokens=20, max_tokens=20, base=50)
     queue.waiting.append(too_big)
     assert queue.admit() == []
-    finish(queue, running)
+    finish(queue, first)
     assert queue.admit() == [too_big]

@@ -290,9 +290,10 @@ class LlamaEngine:
             raise _Interrupted
 
     def _step(self) -> None:
-        """One token for every active sequence, in one decode. A seeded sequence left alone
-        gets a throwaway second row: a one-row decode over a long cache would take another
-        attention kernel than the rows it ran beside so far."""
+        """One token for every generating sequence, and joining prompts' tokens in the room
+        left, in one decode. A seeded sequence left alone gets a throwaway second row: a
+        one-row decode over a long cache would take another attention kernel than the rows
+        it ran beside so far."""
         kv = self.kv
         every = self._queue.active_jobs()
         kv.stats.max_active_sequences = max(kv.stats.max_active_sequences, len(every))
