@@ -169,9 +169,10 @@ def test_malformed_json_is_a_400(client: TestClient) -> None:
     assert response.status_code == 400 and "error" in response.json()
 
 
-def test_an_api_key_guards_every_route_but_health(fake: ScriptedBackend) -> None:
+def test_an_api_key_guards_every_route_but_the_probes(fake: ScriptedBackend) -> None:
     with client_for(fake, api_key="s3cret") as client:
         assert client.get("/health").status_code == 200
+        assert client.get("/ready").status_code in (200, 503)  # loading or ready, never 401
         denied = client.get("/v1/models")
         assert denied.status_code == 401
         assert denied.json()["error"]["code"] == "invalid_api_key"

@@ -1,7 +1,8 @@
 """The FastAPI application: OpenAI-compatible routes on one shared runtime.
 
 Concurrent requests run on the same runtime, so their model calls share the engine's
-running batch. With an API key every route but `/health` needs `Authorization: Bearer KEY`.
+running batch. With an API key every route but the probes (`/health`, `/ready`) and the
+page needs `Authorization: Bearer KEY`: Kubernetes probes cannot send a key from a Secret.
 At most `max_runs` runs are admitted at once; beyond that a request gets 429 with
 Retry-After instead of waiting without bound.
 """
@@ -34,8 +35,9 @@ from murmurnet.server.runs import RunLog
 from murmurnet.server.schemas import ChatRequest, ModelCard, MurmurRequest
 from murmurnet.types import Answer
 
-OPEN_ROUTES = frozenset({"/health", "/"})
-"""The page itself holds no data; it sends the key with every call it makes."""
+OPEN_ROUTES = frozenset({"/health", "/ready", "/"})
+"""The probes say only whether the model loaded; the page holds no data and sends the key
+with every call it makes."""
 RETRY_AFTER_SECONDS = 2
 
 
