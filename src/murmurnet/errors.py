@@ -43,6 +43,10 @@ class BackendUnavailableError(MurmurError):
     """A model server cannot be reached or answered with an error."""
 
 
+class EndpointsDownError(BackendUnavailableError):
+    """Every endpoint of a pool model is down or taken out; the message names each one."""
+
+
 class ContextOverflowError(MurmurError):
     """A prompt does not fit the model's context window."""
 
@@ -61,3 +65,7 @@ class BackendFailedError(MurmurError):
 
 class UnsupportedError(MurmurError):
     """The chosen backend cannot do what was asked (e.g. score continuations)."""
+
+
+class BlackboardUnavailableError(MurmurError):
+    """The shared blackboard's store (Redis) cannot be reached, or stayed away too long."""

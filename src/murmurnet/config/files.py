@@ -13,6 +13,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from murmurnet.config.blackboard import from_legacy_compression
+from murmurnet.config.pool import from_legacy_coordination
 from murmurnet.config.settings import ENV_PREFIX, RunConfig
 from murmurnet.config.sources import FILE_DATA
 from murmurnet.errors import ConfigError
@@ -51,13 +53,19 @@ def read_config_file(path: Path) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise ConfigError(f"config file {path} must be a mapping of settings")
     data: dict[str, Any] = {}
+    legacy_pool: dict[str, Any] = {}
+    legacy_board: dict[str, Any] = {}
     for key, value in raw.items():
         name = str(key).replace("-", "_")
         if name in LEGACY_SECTIONS:
             _check_legacy(path, name, value)
+            if name == "distributed_coordination":
+                legacy_pool = from_legacy_coordination(value, path)
             algorithm = value.get("consensus_algorithm")
             if algorithm is not None:
                 data.setdefault("consensus", _LEGACY_CONSENSUS[algorithm])
+            if value.get("compression_algorithm") is not None:
+                legacy_board = from_legacy_compression(value["compression_algorithm"])
             continue
         if name not in RunConfig.model_fields:
             raise ConfigError(
@@ -65,6 +73,12 @@ def read_config_file(path: Path) -> dict[str, Any]:
                 hint="see `murmurnet ask --help` or examples/ for valid keys",
             )
         data[name] = value
+    if legacy_board and isinstance(data.get("blackboard", {}), dict):
+        # The file's own `blackboard` section wins over what the original's key implies.
+        data["blackboard"] = {**legacy_board, **data.get("blackboard", {})}
+    if legacy_pool and isinstance(data.get("endpoint_pool", {}), dict):
+        # The file's own `endpoint_pool` section wins over the original's keys.
+        data["endpoint_pool"] = {**legacy_pool, **data.get("endpoint_pool", {})}
     return data
 
 

@@ -13,7 +13,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from murmurnet.config.blackboard import BlackboardSettings
 from murmurnet.config.monitoring import MonitoringSettings
+from murmurnet.config.pool import EndpointSpec, PoolSettings
 from murmurnet.config.sources import FILE_DATA, FileSource
 
 DEFAULT_MODEL = "qwen2.5-0.5b"
@@ -31,7 +33,7 @@ class ModelSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     type: str = Field(
-        "llama_cpp", description="Backend: llama_cpp, transformers, openai, scripted."
+        "llama_cpp", description="Backend: llama_cpp, transformers, openai, pool, scripted."
     )
     bundled: str | None = Field(
         None, description="Name of a bundled model (see `murmurnet models`)."
@@ -51,6 +53,12 @@ class ModelSpec(BaseModel):
     timeout: float = Field(60.0, gt=0, description="Seconds to wait for a server (openai).")
     retries: int = Field(2, ge=0, le=10)
     responses: list[str] = Field(default_factory=list, description="Replies (scripted only).")
+    endpoints: list[EndpointSpec] = Field(
+        default_factory=list, description="Servers of a pool model (type: pool)."
+    )
+    endpoint_pool: PoolSettings | None = Field(
+        None, description="This pool model's own routing and health settings (pool only)."
+    )
 
     @field_validator("type")
     @classmethod
@@ -66,6 +74,7 @@ class ModelSpec(BaseModel):
             str(self.hf_name),
             str(self.url),
             str(self.api_model),
+            *(endpoint.url for endpoint in self.endpoints),
         )
 
 
@@ -190,6 +199,16 @@ class RunConfig(BaseSettings):
         default_factory=MonitoringSettings,
         description="/metrics, and the Prometheus and Alertmanager files "
         "`murmurnet monitoring` writes (the original project's section, same keys).",
+    )
+    endpoint_pool: PoolSettings = Field(
+        default_factory=PoolSettings,
+        description="How pool models (type: pool) route rounds among their endpoints, check "
+        "them and take failing ones out (the original's distributed_coordination maps here).",
+    )
+    blackboard: BlackboardSettings = Field(
+        default_factory=BlackboardSettings,
+        description="Where runs' entries live: memory, or a Redis stream per run that other "
+        "processes share and `murmurnet watch` follows.",
     )
 
     @classmethod

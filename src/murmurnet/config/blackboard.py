@@ -1,0 +1,83 @@
+"""The `blackboard` settings: where a run's entries live.
+
+`memory` (the default) keeps them in the process that runs the murmur. `redis` puts each run
+on one Redis stream, so several processes or nodes can work on one murmur and
+`murmurnet watch` can follow a run from anywhere that reaches the same Redis.
+
+The original MurmurNet's `performance_optimization.compression_algorithm` maps onto
+`compression` here (see `from_legacy_compression`): it named how shared payloads are
+compressed, which is what this section's compression does.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# zstd's fast mode: what the original asked for when it chose lz4 (speed over ratio).
+LZ4_LIKE_LEVEL = -1
+
+
+class BlackboardSettings(BaseModel):
+    """Where runs' entries live and how they are sent there.
+
+    Only `store: redis` reads the other keys; an in-memory board has nothing to connect to
+    or compress.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    store: Literal["memory", "redis"] = Field(
+        "memory", description="memory (one process) or redis (shared by processes and nodes)"
+    )
+    redis_url: str = Field(
+        "redis://127.0.0.1:6379/0",
+        pattern=r"^(redis|rediss|unix)://",
+        description="the Redis server (redis://, rediss:// for TLS, unix:// for a socket)",
+    )
+    namespace: str = Field(
+        "murmurnet",
+        pattern=r"^[A-Za-z0-9_.:-]+$",
+        description="prefix of every key, so several deployments can share one Redis",
+    )
+    compression: Literal["zstd", "none"] = Field(
+        "zstd", description="how payloads above `compress_above` bytes are stored"
+    )
+    compression_level: int = Field(
+        3, ge=-7, le=22, description="zstd level: negative is faster, higher is smaller"
+    )
+    compress_above: int = Field(
+        1024,
+        ge=0,
+        description="payloads (JSON) longer than this many bytes are compressed; small ones "
+        "are not, because zstd's frame costs more than it saves on a short contribution",
+    )
+    ttl_hours: float = Field(
+        24.0,
+        ge=0,
+        description="how long a run's entries stay after its last write (0: forever), so a "
+        "busy server does not fill Redis",
+    )
+    timeout: float = Field(
+        2.0, gt=0, description="seconds to connect or to wait for one Redis reply"
+    )
+    retry_seconds: float = Field(
+        15.0,
+        ge=0,
+        description="how long a run keeps retrying when Redis goes away mid-run (a restart, a "
+        "failover) before it fails with a one-line error",
+    )
+
+
+def from_legacy_compression(algorithm: str) -> dict[str, Any]:
+    """The `blackboard` keys for the original's `compression_algorithm`.
+
+    `zstd` is zstd at its default level. We ship only zstd (one codec, so a reader never needs
+    two libraries), so `lz4` does NOT use lz4: it means zstd at its fast negative level, which
+    is what choosing lz4 asked for — speed over ratio. Entries written either way read back
+    the same.
+    """
+    if algorithm == "lz4":
+        return {"compression": "zstd", "compression_level": LZ4_LIKE_LEVEL}
+    return {"compression": "zstd"}
