@@ -1,0 +1,216 @@
+"""Predictive scaling (experimental): forecast the request rate, recommend a replica count.
+
+Reactive autoscalers (Ray Serve's, the HPA, KEDA) add replicas once the load is already
+there, and a MurmurNet replica needs seconds to a minute before it answers (it loads a
+model). Forecasting the rate one start-up time ahead lets the replicas arrive with the load.
+
+The forecaster is Holt's linear exponential smoothing with a damped trend (Gardner &
+McKenzie): a level and a trend, each smoothed, the trend's extrapolation shrunk step by step
+so a ramp that ends is not projected on forever. It has no seasonal term: Holt-Winters needs
+at least two whole seasons of history at the query's resolution (two days for a daily
+cycle), which a range query over a young deployment rarely holds, and a season fitted on
+too little history forecasts worse than none. This is advice, not a controller: nothing
+here changes a deployment.
+
+Anti-flapping, as the HPA does it: capacity must cover the larger of the current level and
+the forecast (the forecast path is monotone, so that is the most the next `horizon` needs);
+going down needs `tolerance` of headroom below the smaller count and a quiet
+`scale_down_cooldown` since the last change; going up waits `scale_up_cooldown` only
+after a previous scale-up.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from murmurnet.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Smoothing:
+    """Holt's parameters: `alpha` weighs the newest point in the level, `beta` the newest
+    slope in the trend, `damping` (phi, 0-1) shrinks each further step of the trend."""
+
+    alpha: float = 0.3
+    beta: float = 0.1
+    damping: float = 0.9
+
+    def __post_init__(self) -> None:
+        for name in ("alpha", "beta", "damping"):
+            value = getattr(self, name)
+            if not 0.0 < value <= 1.0:
+                raise ConfigError(f"smoothing {name} must be in (0, 1], not {value}")
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """The smoothed state after the last point, and the rate `horizon` steps ahead."""
+
+    level: float
+    trend: float
+    rate: float
+
+
+def holt(values: Sequence[float], horizon: float, smoothing: Smoothing = Smoothing()) -> Forecast:
+    """Damped Holt over evenly spaced `values`; `horizon` is in steps and may be fractional.
+
+    The forecast never goes below zero: a rate cannot.
+    """
+    if not values:
+        raise ConfigError("a forecast needs at least one point of the series")
+    a, b, phi = smoothing.alpha, smoothing.beta, smoothing.damping
+    level = float(values[0])
+    # The first slope from a few steps, not one: one step of noise would be a trend.
+    first = min(len(values) - 1, 4)
+    trend = (values[first] - values[0]) / first if first else 0.0
+    for value in values[1:]:
+        previous = level
+        level = a * value + (1 - a) * (level + phi * trend)
+        trend = b * (level - previous) + (1 - b) * phi * trend
+    ahead = horizon if phi == 1.0 else phi * (1 - phi**horizon) / (1 - phi)
+    return Forecast(level=max(level, 0.0), trend=trend, rate=max(level + ahead * trend, 0.0))
+
+
+def replicas_for(rate: float, capacity: float, low: int, high: int) -> int:
+    """The fewest replicas of `capacity` requests/s each that serve `rate`, within bounds.
+
+    A hair of slack keeps 4.0000000001 (a float's noise) from asking for a fifth replica.
+    """
+    needed = math.ceil(rate / capacity - 1e-9) if rate > 0 else 0
+    return min(max(needed, low), high)
+
+
+@dataclass(frozen=True)
+class ScalePolicy:
+    """What the advisor aims for. Times are in seconds; `step` is the series' resolution
+    (a Prometheus range query's `step`), `horizon` how far ahead capacity must be ready."""
+
+    capacity: float
+    min_replicas: int = 1
+    max_replicas: int = 10
+    horizon: float = 300.0
+    step: float = 60.0
+    scale_up_cooldown: float = 60.0
+    scale_down_cooldown: float = 600.0
+    tolerance: float = 0.1
+    smoothing: Smoothing = field(default_factory=Smoothing)
+
+    def __post_init__(self) -> None:
+        if self.capacity <= 0:
+            raise ConfigError(f"capacity per replica must be above 0, not {self.capacity}")
+        if not 0 <= self.min_replicas <= self.max_replicas or self.max_replicas < 1:
+            raise ConfigError(
+                f"replica bounds {self.min_replicas}-{self.max_replicas} are not "
+                "0 <= min <= max, max >= 1"
+            )
+        if self.step <= 0 or self.horizon < 0:
+            raise ConfigError("step must be above 0 and horizon at least 0")
+        if self.scale_up_cooldown < 0 or self.scale_down_cooldown < 0:
+            raise ConfigError("cooldowns cannot be negative")
+        if not 0 <= self.tolerance < 1:
+            raise ConfigError(f"tolerance must be in [0, 1), not {self.tolerance}")
+
+
+# The original MurmurNet's `autoscaling` keys that bear on this advice (its README and
+# config_slots.yaml; `prediction_window` only in its code), with their defaults there.
+ORIGINAL_KEYS = {
+    "min_workers": "min_replicas",
+    "max_workers": "max_replicas",
+    "prediction_window": "horizon",
+    "evaluation_period": "step",
+    "scale_up_cooldown": "scale_up_cooldown",
+    "scale_down_cooldown": "scale_down_cooldown",
+}
+
+
+def policy_from_original(section: Mapping[str, Any], capacity: float) -> ScalePolicy:
+    """A policy from the original's `autoscaling` section; its other keys (CPU and memory
+    targets, queue length, Kubernetes worker templates) are not about forecasting and are
+    left to the reactive scalers. The original had no per-replica capacity: it is given."""
+    values: dict[str, Any] = {}
+    for key, name in ORIGINAL_KEYS.items():
+        if section.get(key) is None:
+            continue
+        value = section[key]
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"autoscaling.{key} must be a number, not {value!r}")
+        values[name] = int(value) if name.endswith("replicas") else float(value)
+    return ScalePolicy(capacity=capacity, **values)
+
+
+@dataclass(frozen=True)
+class Advice:
+    """One recommendation and what it rests on (rates in requests/s)."""
+
+    replicas: int
+    needed: int
+    forecast: Forecast
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "replicas": self.replicas,
+            "needed": self.needed,
+            "level": self.forecast.level,
+            "trend_per_step": self.forecast.trend,
+            "forecast": self.forecast.rate,
+            "reason": self.reason,
+        }
+
+
+class ScaleAdvisor:
+    """Recommends replicas over time; keeps the current count, when it last grew, and the
+    counts it would have gone down to within the scale-down window."""
+
+    def __init__(self, policy: ScalePolicy, replicas: int | None = None) -> None:
+        self.policy = policy
+        self.replicas = replicas
+        self._last_up: float | None = None
+        self._floors: deque[tuple[float, int]] = deque()
+
+    def advise(self, rates: Sequence[float], now: float) -> Advice:
+        """Advice at time `now` (seconds) from the rate series up to now, one point a step."""
+        p = self.policy
+        forecast = holt(rates, p.horizon / p.step, p.smoothing)
+        demand = max(forecast.level, forecast.rate)
+        needed = replicas_for(demand, p.capacity, p.min_replicas, p.max_replicas)
+        # Going down keeps `tolerance` of headroom, and only as far as every advice in the
+        # window allowed: one quiet point after a busy minute is not a trend.
+        floor = replicas_for(demand * (1 + p.tolerance), p.capacity, p.min_replicas, needed + 1)
+        self._floors.append((now, floor))
+        while self._floors[0][0] <= now - p.scale_down_cooldown:
+            self._floors.popleft()
+        current = self.replicas
+        if current is None:  # nothing to cool down from yet
+            self.replicas = needed
+            return Advice(needed, needed, forecast, "first advice")
+        if needed > current:
+            if self._last_up is not None and now - self._last_up < p.scale_up_cooldown:
+                return Advice(current, needed, forecast, "scale-up cooldown")
+            self._last_up = now
+            self.replicas = needed
+            return Advice(needed, needed, forecast, "demand above capacity")
+        lowest = max(floor for _, floor in self._floors)
+        if lowest < current:
+            self.replicas = lowest
+            return Advice(lowest, needed, forecast, "demand below capacity")
+        reason = "steady" if floor >= current else "scale-down window"
+        return Advice(current, needed, forecast, reason)
+
+
+def replay(
+    policy: ScalePolicy, rates: Sequence[float], warmup: int = 5, replicas: int | None = None
+) -> list[Advice]:
+    """The advisor run point by point over a series, as if it had watched it live: how a
+    one-shot command gets cooldowns and hysteresis from history instead of from state.
+    The first `warmup` points only seed the level and trend (a trend from two points is
+    mostly noise)."""
+    if not rates:
+        raise ConfigError("the series is empty: no rate to forecast from")
+    advisor = ScaleAdvisor(policy, replicas)
+    start = min(max(warmup, 1), len(rates))
+    return [advisor.advise(rates[:end], end * policy.step) for end in range(start, len(rates) + 1)]
