@@ -20,6 +20,7 @@ BACKENDS = [
     "murmurnet.models.openai_http",
     "murmurnet.models.openai_batch",
     "murmurnet.models.scripted",
+    "murmurnet.distributed.pool",
 ]
 EDGES = ["murmurnet.cli", "murmurnet.server", "murmurnet.evaluation"]
 
@@ -76,7 +77,9 @@ def test_modules_stay_small() -> None:
 
 def test_backends_come_from_entry_points(monkeypatch: pytest.MonkeyPatch) -> None:
     """A third-party package plugs in by declaring an entry point, nothing else."""
-    assert {"llama_cpp", "transformers", "openai", "scripted"} <= set(registry.backend_types())
+    assert {"llama_cpp", "transformers", "openai", "pool", "scripted"} <= set(
+        registry.backend_types()
+    )
     made: list[ModelSpec] = []
 
     def factory(spec: ModelSpec, options: object) -> ScriptedBackend:

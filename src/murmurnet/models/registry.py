@@ -16,6 +16,7 @@ from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 
 from murmurnet.config import ModelSpec, RunConfig, backend_type
+from murmurnet.config.pool import PoolSettings
 from murmurnet.errors import MissingDependencyError, ModelNotFoundError
 from murmurnet.models.base import Backend
 from murmurnet.models.resolve import resolve_model
@@ -30,6 +31,8 @@ class LoadOptions:
     threads: int | None = None
     context_size: int | None = None
     max_sequences: int = 16
+    pool: PoolSettings | None = None
+    """The run's `endpoint_pool` settings, which pool models start from."""
 
 
 BackendFactory = Callable[[ModelSpec, LoadOptions], Backend]
@@ -87,6 +90,7 @@ class ModelPool:
             local_files_only=config.local_files,
             threads=config.threads,
             context_size=config.context_size,
+            pool=config.endpoint_pool,
         )
         self._loaded: dict[tuple[str, ...], Backend] = {}
         self._lock = threading.Lock()
