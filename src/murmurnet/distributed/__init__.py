@@ -1,5 +1,6 @@
 """Running one murmur across processes and nodes: the Redis blackboard (`boards`,
-`redis_board`, `redis_watch`).
+`redis_board`, `redis_watch`); predictive scaling advice from Prometheus series (`forecast`,
+experimental).
 
 Nothing here is imported by the core; the edges (CLI, server) pick what the configuration
 names. Optional packages are imported only by the modules that need them.
