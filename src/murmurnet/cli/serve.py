@@ -17,7 +17,9 @@ def add_parsers(commands: Any) -> None:
     serve = commands.add_parser("serve", help="serve the OpenAI-compatible API")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (loopback)")
     serve.add_argument("--port", type=int, default=8000, help="port to listen on")
-    serve.add_argument("--api-key", help="require Authorization: Bearer KEY (not on /health, /ready)")
+    serve.add_argument(
+        "--api-key", help="require Authorization: Bearer KEY (not on /health, /ready)"
+    )
     serve.add_argument(
         "--request-timeout", type=float, default=600.0, help="seconds before a run is cancelled"
     )
