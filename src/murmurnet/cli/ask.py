@@ -10,6 +10,7 @@ from typing import Any
 
 from murmurnet.api import Runtime, Session
 from murmurnet.cli.common import PROG, add_run_flags, config_from, console, stream_to_stdout
+from murmurnet.distributed.boards import blackboard_factory
 from murmurnet.errors import MurmurError
 from murmurnet.memory import Conversation, load_session, save_session, session_path
 from murmurnet.types import Answer, EntryKind
@@ -30,7 +31,7 @@ def _open(args: argparse.Namespace) -> tuple[Runtime, Session, Path | None]:
     config = config_from(args)
     path = session_path(config.cache_folder, args.session) if args.session else None
     conversation = load_session(path) if path else Conversation()
-    runtime = Runtime(config)
+    runtime = Runtime(config, blackboard=blackboard_factory(config.blackboard))
     return runtime, runtime.session(conversation), path
 
 

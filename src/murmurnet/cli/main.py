@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from murmurnet.cli import ask, bench, evaluate, models, rag, scale, serve
+from murmurnet.cli import ask, bench, evaluate, models, rag, scale, serve, watch
 from murmurnet.cli.common import PROG
 from murmurnet.errors import MurmurError
 
@@ -36,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_parsers(commands)
     serve.add_parsers(commands)
     scale.add_parsers(commands)
+    watch.add_parsers(commands)
     return parser
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from murmurnet.api import Runtime
 from murmurnet.cli.common import add_run_flags, config_from
+from murmurnet.distributed.boards import blackboard_factory
 from murmurnet.errors import ConfigError, MissingDependencyError
 
 
@@ -70,7 +71,7 @@ def run_serve(args: argparse.Namespace) -> int:
     for port in (args.port, metrics_port):
         if port is not None:
             _port_is_free(args.host, port)
-    with Runtime(config) as runtime:
+    with Runtime(config, blackboard=blackboard_factory(config.blackboard)) as runtime:
         app = create_app(
             runtime,
             api_key=args.api_key,

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 
 from murmurnet.errors import (
     BackendUnavailableError,
+    BlackboardUnavailableError,
     CancelledError,
     ContextOverflowError,
     InputError,
@@ -48,6 +49,8 @@ def from_murmur(exc: MurmurError) -> APIError:
         return APIError(408, exc.one_line(), "timeout_error", code="cancelled")
     if isinstance(exc, BackendUnavailableError):
         return APIError(503, exc.one_line(), "server_error", code="backend_unavailable")
+    if isinstance(exc, BlackboardUnavailableError):
+        return APIError(503, exc.one_line(), "server_error", code="blackboard_unavailable")
     return APIError(500, exc.one_line(), "server_error")
 
 
