@@ -17,18 +17,19 @@ $(VENV)/.setup: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.setup-test: pyproject.toml $(VENV)/.setup | system-packages
-	$(BIN)/pip install -e '.[models,dev,hf,eval,rag,serve]'
+	$(BIN)/pip install -e '.[models,dev,hf,eval,rag,serve,redis]'
 	touch $@
 
 # Debian tools the tests run for real: promtool and amtool check deploy/, chromium shows the
-# live page to Playwright (never `playwright install`).
+# live page to Playwright (never `playwright install`), redis-server holds the shared
+# blackboard (the tests start their own on a free loopback port).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 system-packages:
 	@command -v promtool >/dev/null && command -v amtool >/dev/null \
-		&& command -v chromium >/dev/null || { \
+		&& command -v chromium >/dev/null && command -v redis-server >/dev/null || { \
 		$(SUDO) apt-get update && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-			prometheus prometheus-alertmanager chromium; }
+			prometheus prometheus-alertmanager chromium redis-server; }
 
 setup: $(VENV)/.setup
 
