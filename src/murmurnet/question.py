@@ -80,8 +80,9 @@ _OPTION_STYLES: dict[str, tuple[str, str | None, tuple[str, str]]] = {
     "circled": (r"^([①-⑩])\s*\S", r"([①-⑩])\s*\S", ("①", "②")),
 }
 _QUESTION_WORDS = re.compile(
-    r"\?|\b(?:what|who|when|where|which|why|how)\b|何|誰|いつ|どこ|どれ|なぜ|どの|どう|ですか"
+    r"\?|\b(?:what|who|when|where|which|why|how)\b|何|誰|だれ|なに|いつ|どこ|どれ|なぜ|どの|どう|ですか"
 )
+_ANSWER_CUE = re.compile(r"^\W*\w{1,8}\W*[:：]\W*$")
 _QUIZ_ENDING = re.compile(r"(?:は|を|なに|なん)\s*[?？]?\s*$")
 _QUOTES = re.compile(r'"([^"]+)"|“([^”]+)”|「([^」]+)」|『([^』]+)』')
 _EITHER_OR = re.compile(
@@ -265,8 +266,13 @@ def _quoted_passage(text: str, rules: _Rules) -> bool:
 
 
 def passage_and_question(text: str) -> tuple[str, str] | None:
-    """A pasted text and the question about it on the last line, when the text is that."""
+    """A pasted text and the question about it on the last line, when the text is that.
+
+    A last line that only opens the answer ("答え:", "Answer:") is left out first: people
+    who want a short answer end the question that way, as a quiz or a test sheet does."""
     lines = [line for line in text.splitlines() if line.strip()]
+    if lines and _ANSWER_CUE.match(lines[-1]):
+        lines.pop()
     if len(lines) < 2:
         return None
     passage, question = "\n".join(lines[:-1]), lines[-1].strip()

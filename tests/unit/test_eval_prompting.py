@@ -11,6 +11,7 @@ from murmurnet.evaluation.prompting import (
     question_for,
     task_text,
 )
+from murmurnet.question import read_question
 
 NUMBER_EN = EvalRow(
     id="n",
@@ -43,12 +44,29 @@ ROWS = [NUMBER_EN, NUMBER_JA, CHOICE_JA, CHOICE_EN, SPAN_JA, SPAN_EN]
 @pytest.mark.parametrize(
     ("row", "text"),
     [
-        (NUMBER_EN, "Penny has $20 and spends $15. How much is left?"),
-        (NUMBER_JA, "りんごが3個、みかんが4個あります。全部で何個？"),
+        (
+            NUMBER_EN,
+            "Penny has $20 and spends $15. How much is left?\n\n"
+            "Think step by step, then give the final answer as a number on the last line.",
+        ),
+        (
+            NUMBER_JA,
+            "りんごが3個、みかんが4個あります。全部で何個？\n\n"
+            "順を追って考え、最後の行に答えの数を書いてください。",
+        ),
         (CHOICE_JA, "主に食品を販売する所は？\n1. スーパー\n2. 洋品店\n3. 書店"),
         (CHOICE_EN, "Which animal purrs?\n1. dog\n2. cat"),
-        (SPAN_JA, "ラオス\nラオスの首都はヴィエンチャンである。\n\nラオスの首都は？"),
-        (SPAN_EN, "Laos\nThe capital of Laos is Vientiane.\n\nWhat is the capital of Laos?"),
+        (
+            SPAN_JA,
+            "文章を読んで、質問に文章中の短い語句だけで答えてください。\n"
+            "文章: ラオス\nラオスの首都はヴィエンチャンである。\n質問: ラオスの首都は？\n答え:",
+        ),
+        (
+            SPAN_EN,
+            "Read the passage and answer the question with a short phrase from it.\n"
+            "Passage: Laos\nThe capital of Laos is Vientiane.\n"
+            "Question: What is the capital of Laos?\nAnswer:",
+        ),
     ],
 )
 def test_plain_text_is_the_question_as_typed(row: EvalRow, text: str) -> None:
@@ -56,10 +74,33 @@ def test_plain_text_is_the_question_as_typed(row: EvalRow, text: str) -> None:
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[r.id for r in ROWS])
-def test_plain_text_has_no_answer_format(row: EvalRow) -> None:
+def test_plain_text_never_asks_for_the_task_texts_answer_line(row: EvalRow) -> None:
+    """The request a user adds opens the answer at most; it never asks for a closing
+    "Answer: …" line in a set format, which is what `single`'s task text does."""
     text = plain_text(row)
-    for instruction in ("Answer", "答え", "Question:", "質問", "Passage", "本文：", "選択肢"):
+    for instruction in ("Answer: <", "答え：<", "本文：", "最後の行を"):
         assert instruction not in text
+
+
+LONG_SPAN_JA = SPAN_JA.model_copy(
+    update={
+        "context": "ラオス [SEP] ラオス人民民主共和国は東南アジアの内陸国で、首都はヴィエンチャン"
+        "である。北は中国、東はベトナム、南はカンボジア、西はタイとミャンマーに接している。"
+    }
+)
+LONG_SPAN_EN = SPAN_EN.model_copy(
+    update={
+        "context": "Laos [SEP] Laos is a landlocked country in Southeast Asia. Its capital "
+        "and largest city is Vientiane, on the Mekong river."
+    }
+)
+
+
+@pytest.mark.parametrize("row", [LONG_SPAN_JA, LONG_SPAN_EN], ids=["ja", "en"])
+def test_a_reading_question_is_read_as_a_passage_and_its_question(row: EvalRow) -> None:
+    """The request and the opened answer line must not hide the question from the router."""
+    assert read_question(plain_text(row)).kind == "exact"
+    assert read_question(plain_text(row).rsplit("\n", 1)[0]).kind == "exact"
 
 
 def test_span_without_a_passage_is_the_bare_question() -> None:

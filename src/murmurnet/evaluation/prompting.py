@@ -1,10 +1,11 @@
 """What a model is shown for an evaluation row: the plain question, or the harness's task text.
 
-Every strategy gets the question as a user would type it (`plain_text`): a strategy that needs
-an answer format must add it itself, so the harness's wording cannot flatter one strategy or
-hide a format that hurts. `single` alone keeps the older task text (`task_text`, which asks for
-a closing "Answer: …" line) as a second baseline, so the effect of that instruction stays
-visible. `question_for` is the one place that maps a strategy to its text.
+Every strategy gets the question as a user would type it (`plain_text`), with the request a
+person adds when they want a short answer: the same text for all, so the harness's wording
+cannot flatter one strategy, and a strong `plain` baseline. `single` alone keeps the older
+task text (`task_text`, which asks for a closing "Answer: …" line) as a second baseline, so
+the effect of that instruction stays visible. `question_for` is the one place that maps a
+strategy to its text.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from typing import Literal
 
 from murmurnet.evaluation.dataset import EvalRow
 
-QUESTION_RULE_VERSION = 2
+QUESTION_RULE_VERSION = 3
 """Part of every result's fingerprint: bump it when `question_for` changes which text a
-strategy gets (1: the task text for every strategy; 2: plain text for all but `single`)."""
+strategy gets (1: the task text for every strategy; 2: plain text for all but `single`;
+3: the plain text asks for a short span or for the working, as the shared README's reference)."""
 TASK_TEXT_STRATEGIES = frozenset({"single"})
 """Strategies that get `task_text` rather than `plain_text`."""
 TextKind = Literal["task", "plain"]
@@ -46,6 +48,22 @@ _LABELS = {
 }
 
 
+_PLAIN_REQUESTS = {
+    (
+        "number",
+        "en",
+    ): "Think step by step, then give the final answer as a number on the last line.",
+    ("number", "ja"): "順を追って考え、最後の行に答えの数を書いてください。",
+    ("span", "en"): "Read the passage and answer the question with a short phrase from it.",
+    ("span", "ja"): "文章を読んで、質問に文章中の短い語句だけで答えてください。",
+}
+"""What a person adds to a question when they want a short answer or the working."""
+_PLAIN_LABELS = {
+    "en": {"passage": "Passage: ", "question": "Question: ", "answer": "Answer:"},
+    "ja": {"passage": "文章: ", "question": "質問: ", "answer": "答え:"},
+}
+
+
 def _context(text: str) -> str:
     """JSQuAD contexts are "title [SEP] body"; a model reads that better as a heading line."""
     return "\n".join(part.strip() for part in text.split("[SEP]") if part.strip())
@@ -67,17 +85,29 @@ def task_text(row: EvalRow) -> str:
 
 
 def plain_text(row: EvalRow) -> str:
-    """The question as a person would paste it into a chat: no labels, no answer format.
+    """The question as a person would paste it into a chat, asking for the answer they want.
 
     Choices follow the question one per line, numbered from 1 (an index reply is read against
-    that numbering); a passage comes first, then a blank line, then the question.
+    that numbering), with no request: the bundled model picks better from that list than when
+    told to answer with a choice's words only. A passage comes first under its label, then the
+    question and an opened answer line, after a one-line request for a short phrase of the
+    text; a calculation ends with a request to work it out and put the number last. Without
+    these requests the model answers a reading question with a sentence around the span, and
+    skips the working of a word problem, so `plain` would be a weakened baseline (the shared
+    eval README gives the reference wording; measured in benchmarks/results/eval-plain/).
     """
     question = row.question.strip()
+    labels = _PLAIN_LABELS[row.lang]
     if row.kind == "choice":
         listed = "\n".join(f"{i}. {choice}" for i, choice in enumerate(row.choices, start=1))
         return f"{question}\n{listed}"
     if row.kind == "span" and row.context.strip():
-        return f"{_context(row.context)}\n\n{question}"
+        return (
+            f"{_PLAIN_REQUESTS[('span', row.lang)]}\n{labels['passage']}{_context(row.context)}"
+            f"\n{labels['question']}{question}\n{labels['answer']}"
+        )
+    if row.kind == "number":
+        return f"{question}\n\n{_PLAIN_REQUESTS[('number', row.lang)]}"
     return question
 
 
@@ -98,8 +128,10 @@ def describe_question_rule(strategies: Sequence[str]) -> str:
     parts = []
     if plain:
         parts.append(
-            f"{', '.join(plain)} got the question as a user would type it (choices numbered one "
-            "per line, a passage before its question), with no answer format"
+            f"{', '.join(plain)} got the question as a user would type it: choices numbered "
+            "one per line; a passage, its question and an opened answer line after a request "
+            "for a short phrase of the text; a calculation with a request for the working and "
+            "the number on the last line"
         )
     if task:
         parts.append(
