@@ -21,6 +21,7 @@ import httpx
 import pytest
 import redis
 
+from murmurnet.cli.main import main
 from murmurnet.config.blackboard import BlackboardSettings
 from murmurnet.distributed.boards import blackboard_factory
 from murmurnet.distributed.redis_board import RedisBlackboards
@@ -112,6 +113,7 @@ def stream(settings: BlackboardSettings, run_id: str) -> list[BlackboardEntry]:
 # listener saw. Every writer opens its board, says "ready", and starts on "go".
 WRITER = r"""
 import json, sys, time
+from murmurnet.cli.main import main
 from murmurnet.config.blackboard import BlackboardSettings
 from murmurnet.distributed.boards import blackboard_factory
 from murmurnet.types import EntryKind
@@ -253,6 +255,15 @@ def test_watch_follows_an_ask_from_another_process(
     )  # fmt: skip
     assert human.stdout.startswith("#1 question\n  Tell me about four.")
     assert "final" in human.stdout.splitlines()[-2]
+
+
+def test_watch_gives_up_waiting_for_a_run_in_one_line(
+    settings: BlackboardSettings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["watch", "--redis-url", settings.redis_url, "--namespace", settings.namespace]
+    assert main([*argv, "--wait", "0.3"]) == 2
+    err = capsys.readouterr().err
+    assert "no run started within 0.3 s" in err and len(err.strip().splitlines()) == 1
 
 
 def test_serve_writes_its_runs_to_redis(tmp_path: Path, settings: BlackboardSettings) -> None:

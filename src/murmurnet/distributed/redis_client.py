@@ -21,6 +21,8 @@ from murmurnet.errors import BlackboardUnavailableError, ConfigError
 
 T = TypeVar("T")
 
+MIN_REDIS = 7
+
 # A restart refuses connections, then answers LOADING while it replays its append-only file;
 # after a failover a client may briefly still talk to a read-only replica.
 TRANSIENT = (redis.ConnectionError, redis.TimeoutError, redis.ReadOnlyError)
@@ -56,8 +58,8 @@ def redacted(url: str) -> str:
 
 
 def connect(settings: BlackboardSettings) -> redis.Redis:
-    """A client for `settings.redis_url`, checked with one PING so a wrong URL fails before a
-    run starts, not in the middle of one."""
+    """A client for `settings.redis_url`, checked once so a wrong URL or too old a server
+    fails before a run starts, not in the middle of one."""
     try:
         client = redis.Redis.from_url(
             settings.redis_url,
@@ -70,22 +72,29 @@ def connect(settings: BlackboardSettings) -> redis.Redis:
         url = redacted(settings.redis_url)
         raise ConfigError(f"invalid blackboard.redis_url {url}: {exc}") from None
     try:
-        client.ping()
+        version = str(client.info("server").get("redis_version", "0"))
     except redis.RedisError as exc:
         client.close()
         raise unavailable(settings, exc) from None
+    if int(version.split(".")[0]) < MIN_REDIS:
+        client.close()
+        raise BlackboardUnavailableError(
+            f"the Redis at {redacted(settings.redis_url)} is version {version}; the blackboard "
+            f"needs {MIN_REDIS}.0 or later (it numbers entries with XADD's `0-*` IDs)"
+        )
     return client
 
 
 def unavailable(settings: BlackboardSettings, exc: BaseException) -> BlackboardUnavailableError:
     reason = str(exc).strip().rstrip(".") or type(exc).__name__
+    url = redacted(settings.redis_url)
     if isinstance(exc, redis.AuthenticationError):
         hint = "check the user and password in blackboard.redis_url"
-    else:
+    elif isinstance(exc, TRANSIENT):
         hint = "is redis-server running there? see blackboard.redis_url"
-    return BlackboardUnavailableError(
-        f"cannot reach the Redis blackboard at {redacted(settings.redis_url)}: {reason}", hint
-    )
+    else:
+        return BlackboardUnavailableError(f"the Redis blackboard at {url} refused: {reason}")
+    return BlackboardUnavailableError(f"cannot reach the Redis blackboard at {url}: {reason}", hint)
 
 
 def retrying(settings: BlackboardSettings, call: Callable[[], T]) -> T:

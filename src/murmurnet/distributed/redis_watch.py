@@ -20,7 +20,8 @@ from murmurnet.types import BlackboardEntry, EntryKind
 
 
 def newest_run(settings: BlackboardSettings, wait: float | None = None) -> str | None:
-    """The id of the run that started last; with `wait`, wait that long for a first one."""
+    """The id of the run that started last, waiting up to `wait` seconds (None: for as long
+    as it takes) for a first one."""
     client = connect(settings)
     key = runs_key(settings.namespace)
     deadline = None if wait is None else time.monotonic() + wait
@@ -29,9 +30,9 @@ def newest_run(settings: BlackboardSettings, wait: float | None = None) -> str |
             found: list[Any] = retrying(settings, lambda: client.zrevrange(key, 0, 0))
             if found:
                 return bytes(found[0]).decode()
-            if deadline is None or time.monotonic() >= deadline:
+            if deadline is not None and time.monotonic() >= deadline:
                 return None
-            time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
+            time.sleep(0.2)
     finally:
         client.close()
 
