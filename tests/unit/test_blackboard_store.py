@@ -13,12 +13,13 @@ import pytest
 
 from murmurnet.blackboard import in_memory
 from murmurnet.cli.main import main
-from murmurnet.config import load_config
+from murmurnet.config import RunConfig, load_config
 from murmurnet.config.blackboard import LZ4_LIKE_LEVEL, BlackboardSettings
 from murmurnet.distributed.boards import blackboard_factory
 from murmurnet.distributed.redis_client import redacted, run_keys
 from murmurnet.distributed.redis_codec import JSON_FIELD, ZSTD_FIELD, Codec
 from murmurnet.errors import BlackboardUnavailableError, ConfigError
+from murmurnet.server.profiles import profiles
 from murmurnet.types import BlackboardEntry, EntryKind
 
 
@@ -166,3 +167,10 @@ def test_watch_needs_a_shared_store(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert main(["watch", "some-run", "--redis-url", url]) == 2
     err = capsys.readouterr().err
     assert "cannot reach the Redis blackboard" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_server_profile_cannot_move_the_blackboard() -> None:
+    """The store belongs to the runtime, so a profile that set it would be silently ignored."""
+    config = RunConfig(profiles={"shared": {"blackboard": {"store": "redis"}}})
+    with pytest.raises(ConfigError, match="may not set blackboard"):
+        profiles(config)
