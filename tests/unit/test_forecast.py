@@ -95,6 +95,15 @@ def test_scale_down_waits_for_a_quiet_window() -> None:
     assert drop - 15 >= 10  # the load fell at advice 15; ten quiet minutes before it shows
 
 
+def test_the_bounds_hold_at_both_ends() -> None:
+    policy = ScalePolicy(capacity=CAPACITY, min_replicas=2, max_replicas=6)
+    assert set(counts(policy, [50.0] * 30)) == {6}
+    assert set(counts(policy, [0.0] * 30)) == {2}
+    assert counts(policy, [0.0] * 30 + [50.0] * 10)[-1] == 6
+    advisor = ScaleAdvisor(policy, replicas=9)  # found above the bound: brought back into it
+    assert advisor.advise([5.0] * 10, 600.0).replicas == 6
+
+
 def test_scale_up_cooldown_spaces_increases() -> None:
     policy = ScalePolicy(capacity=CAPACITY, step=60.0, scale_up_cooldown=300.0)
     advisor = ScaleAdvisor(policy, replicas=1)

@@ -12,11 +12,11 @@ cycle), which a range query over a young deployment rarely holds, and a season f
 too little history forecasts worse than none. This is advice, not a controller: nothing
 here changes a deployment.
 
-Anti-flapping, as the HPA does it: capacity must cover the larger of the current level and
-the forecast (the forecast path is monotone, so that is the most the next `horizon` needs);
-going down needs `tolerance` of headroom below the smaller count and a quiet
-`scale_down_cooldown` since the last change; going up waits `scale_up_cooldown` only
-after a previous scale-up.
+Capacity must cover the larger of the current level and the forecast (the damped path is
+monotone, so that is the most the next `horizon` needs). Against flapping, as the HPA does
+it: going down keeps `tolerance` of headroom and goes only as far as every advice of the
+last `scale_down_cooldown` seconds allowed (a stabilisation window); going up is at once,
+except within `scale_up_cooldown` of the previous scale-up.
 """
 
 from __future__ import annotations
@@ -116,7 +116,9 @@ class ScalePolicy:
 
 
 # The original MurmurNet's `autoscaling` keys that bear on this advice (its README and
-# config_slots.yaml; `prediction_window` only in its code), with their defaults there.
+# config_slots.yaml; `prediction_window` only in its code, next to `enable_predictive_scaling`,
+# which gated a linear fit of the last ten points). Its defaults match these but one: its
+# scale_up_cooldown was 300 s, long enough to defeat a forecast five minutes ahead.
 ORIGINAL_KEYS = {
     "min_workers": "min_replicas",
     "max_workers": "max_replicas",
@@ -180,7 +182,7 @@ class ScaleAdvisor:
         needed = replicas_for(demand, p.capacity, p.min_replicas, p.max_replicas)
         # Going down keeps `tolerance` of headroom, and only as far as every advice in the
         # window allowed: one quiet point after a busy minute is not a trend.
-        floor = replicas_for(demand * (1 + p.tolerance), p.capacity, p.min_replicas, needed + 1)
+        floor = replicas_for(demand * (1 + p.tolerance), p.capacity, p.min_replicas, p.max_replicas)
         self._floors.append((now, floor))
         while self._floors[0][0] <= now - p.scale_down_cooldown:
             self._floors.popleft()
