@@ -162,7 +162,14 @@ def test_the_serve_application_names_the_documented_contract() -> None:
 
 def test_ray_accepts_the_serve_config() -> None:
     schema = pytest.importorskip("ray.serve.schema", reason="Ray is optional (pip install ray)")
-    schema.ServeDeploySchema.parse_obj(serve_config())
+    from ray.serve.config import AutoscalingConfig
+
+    schema.ServeDeploySchema.model_validate(serve_config())
+    for deployment in serve_config()["applications"][0]["deployments"]:
+        # Ray keeps autoscaling_config a plain dict here and ignores keys it does not know.
+        scaling = deployment["autoscaling_config"]
+        assert set(scaling) <= set(AutoscalingConfig.model_fields), deployment["name"]
+        AutoscalingConfig(**scaling)
 
 
 def test_the_serve_application_builder_exists_once_written() -> None:
