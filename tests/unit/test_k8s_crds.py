@@ -87,6 +87,20 @@ def test_each_custom_resource_fits_its_published_schema(doc: Any, schema: str) -
     assert errors(doc(), schema) == []
 
 
+def test_every_custom_resource_in_deploy_has_a_schema_here() -> None:
+    """test_k8s_server.py validates the core kinds and leaves these to this file."""
+    custom = [
+        (path.relative_to(K8S).as_posix(), doc["apiVersion"], doc["kind"])
+        for path in sorted(K8S.glob("*/*.yaml"))
+        for doc in yaml.safe_load_all(path.read_text())
+        if doc and doc["apiVersion"].startswith(("ray.io/", "keda.sh/"))
+    ]
+    assert custom == [
+        ("keda/scaledobject.yaml", "keda.sh/v1alpha1", "ScaledObject"),
+        ("ray/rayservice.yaml", "ray.io/v1", "RayService"),
+    ]
+
+
 @pytest.mark.parametrize(
     ("doc", "schema", "path", "value"),
     [
