@@ -205,6 +205,20 @@ def test_batch_returns_in_order_with_counts(server: tuple[str, ServerState]) -> 
     assert by_text["one"]["max_tokens"] == 200 and by_text["one"]["top_p"] == 0.95
 
 
+def test_a_server_gets_at_most_four_stops_and_the_rest_cut_here(
+    server: tuple[str, ServerState],
+) -> None:
+    """OpenAI and MurmurNet's own server refuse more than four stop strings."""
+    url, state = server
+    model = backend(url)
+    try:
+        (out,) = model.generate([ask("one", stop=["#1", "#2", "#3", "#4", " to "])])
+    finally:
+        model.close()
+    assert state.bodies[0]["stop"] == ["#1", "#2", "#3", "#4"]
+    assert (out.text, out.finish_reason) == ("answer", "stop")
+
+
 def test_batch_runs_concurrently(server: tuple[str, ServerState]) -> None:
     url, state = server
     state.delay = 0.5

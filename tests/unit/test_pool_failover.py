@@ -5,6 +5,7 @@ every endpoint down is one typed line, and the configuration (with the original'
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -139,11 +140,16 @@ def test_a_streamed_round_that_fails_after_its_first_text_is_not_retried() -> No
     assert shown == ["Half an "] and b.batches == []
 
 
-def test_a_round_nobody_watches_is_retried_even_after_the_server_sent_text() -> None:
+def test_a_round_nobody_watches_is_retried_even_after_the_server_sent_text(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     cut, b = Broken("cut", pieces=3), reply("b")
     backend = pool(cut, b)
-    assert [c.text for c in backend.generate(round_of(1))] == ["b answers agent 1"]
+    with caplog.at_level(logging.INFO, logger="murmurnet.pool"):
+        assert [c.text for c in backend.generate(round_of(1))] == ["b answers agent 1"]
     assert cut.calls == 1 and backend.failovers == 1
+    (record,) = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert "http://cut failed after its answer began" in record.getMessage()
 
 
 def test_every_endpoint_down_is_one_line_naming_each_and_never_a_wait() -> None:

@@ -12,8 +12,9 @@ Streamed and not streamed differ after the first text. A call with `on_token` ha
 text to its caller as it came; a failure after that is raised, not retried, because a
 second answer would follow the first one's beginning on the caller's screen. A call
 without `on_token` has shown nothing yet, so a failure at any point is retried on the next
-endpoint, with a warning in the log ("murmurnet.pool") rather than silently. "Text" means
-answer text: headers or an empty first chunk that a server sends at once do not count.
+endpoint; one after its answer had begun is logged as a warning ("murmurnet.pool"), never
+silently, and every move counts in `failovers`. "Text" means answer text: headers or an
+empty first chunk that a server sends at once do not count.
 
 Log-probabilities pass through like every other request field (`logprobs=True` reaches the
 servers that offer them). Likelihood scoring (`score`) is offered only when every endpoint
@@ -52,16 +53,23 @@ endpoint is tried, but the endpoint's breaker does not count them."""
 
 
 class _Delivery:
-    """Passes text to the caller and remembers whether any got there."""
+    """One attempt's text: passed on to the caller when it streams, and remembered, so a
+    failure can be told apart as before or after the answer began."""
 
-    def __init__(self, on_token: TokenCallback) -> None:
+    def __init__(self, on_token: TokenCallback | None) -> None:
         self._on_token = on_token
-        self.started = False
+        self.began = False
+
+    @property
+    def shown(self) -> bool:
+        """Whether the caller has seen any of this attempt's text."""
+        return self.began and self._on_token is not None
 
     def __call__(self, index: int, piece: str) -> None:
         if piece:
-            self.started = True
-        self._on_token(index, piece)
+            self.began = True
+        if self._on_token is not None:
+            self._on_token(index, piece)
 
 
 class EndpointPool:
@@ -106,12 +114,11 @@ class EndpointPool:
     ) -> list[Completion]:
         if not requests:
             return []
-        delivery = _Delivery(on_token) if on_token is not None else None
 
-        def attempt(endpoint: Endpoint) -> list[Completion]:
+        def attempt(endpoint: Endpoint, delivery: _Delivery) -> list[Completion]:
             return endpoint.backend.generate(requests, delivery, cancel)
 
-        return self._call(Need.of(requests), len(requests), attempt, delivery)
+        return self._call(Need.of(requests), len(requests), attempt, on_token)
 
     def count_tokens(self, text: str) -> int:
         """The servers' tokenizers are out of reach, so this is an estimate."""
@@ -132,17 +139,18 @@ class EndpointPool:
         self,
         need: Need,
         size: int,
-        attempt: Callable[[Endpoint], T],
-        delivery: _Delivery | None = None,
+        attempt: Callable[[Endpoint, _Delivery], T],
+        on_token: TokenCallback | None = None,
     ) -> T:
         """Try the ranked endpoints in turn until one answers."""
         refusal: BackendUnavailableError | None = None
         for endpoint in self.balancer.rank(self.endpoints, need):
             if not endpoint.breaker.allow():
                 continue
+            delivery = _Delivery(on_token)
             try:
                 with endpoint.busy(size):
-                    result = attempt(endpoint)
+                    result = attempt(endpoint, delivery)
             except CancelledError:
                 endpoint.breaker.release()
                 raise
@@ -152,14 +160,22 @@ class EndpointPool:
                     refusal = refusal or exc
                 else:
                     endpoint.failed(_short(exc))
-                if delivery is not None and delivery.started:
+                if delivery.shown:
                     raise BackendUnavailableError(
                         f"endpoint {endpoint.url} of {self.name!r} failed after its answer "
                         f"began streaming: {_short(exc)}",
                         hint="not retried elsewhere, as the text already sent would repeat",
                     ) from exc
                 self.failovers += 1
-                log.warning("%s failed (%s); trying the next endpoint", endpoint.url, _short(exc))
+                if delivery.began:  # nothing reached the caller, but say so
+                    log.warning(
+                        "%s failed after its answer began (%s); the round starts again on "
+                        "the next endpoint",
+                        endpoint.url,
+                        _short(exc),
+                    )
+                else:
+                    log.info("%s failed (%s); trying the next endpoint", endpoint.url, _short(exc))
                 continue
             except BaseException:
                 endpoint.breaker.release()
@@ -185,7 +201,7 @@ class ScoringEndpointPool(EndpointPool):
         continuations: Sequence[str],
         cancel: Cancellation | None = None,
     ) -> list[ContinuationScore]:
-        def attempt(endpoint: Endpoint) -> list[ContinuationScore]:
+        def attempt(endpoint: Endpoint, _delivery: _Delivery) -> list[ContinuationScore]:
             scorer = endpoint.backend
             assert isinstance(scorer, LikelihoodScorer)
             return scorer.score(messages, continuations, cancel)

@@ -39,6 +39,9 @@ from murmurnet.types import Completion, GenerationRequest
 _PATH = "/chat/completions"
 # The client refuses to start without a key; with none configured the header is omitted.
 _NO_KEY = "unused"
+_MAX_STOPS = 4
+"""OpenAI's limit, which strict servers (OpenAI, MurmurNet's own) enforce: the server gets
+the first four stop strings and the reply is cut at the others here."""
 
 
 class OpenAIHTTPBackend:
@@ -113,6 +116,8 @@ class OpenAIHTTPBackend:
         batch.stop.raise_if_cancelled()
         logprobs: list[float] = []
         text, finish, usage = self._stream(request, index, batch, clock, logprobs)
+        if (cut := _cut(text, request.stop[_MAX_STOPS:])) != text:
+            text, finish = cut, "stop"
         end = time.monotonic()
         prompt = "\n".join(message.content for message in request.messages)
         details = usage.get("prompt_tokens_details") or {}
@@ -155,7 +160,7 @@ class OpenAIHTTPBackend:
                 temperature=request.temperature,
                 top_p=request.top_p,
                 seed=openai.omit if request.seed is None else request.seed,
-                stop=request.stop or openai.omit,
+                stop=request.stop[:_MAX_STOPS] or openai.omit,
                 logprobs=True if request.logprobs else openai.omit,
                 stream=True,
                 stream_options={"include_usage": True},
@@ -311,6 +316,12 @@ def _server_message(response: httpx2.Response) -> str:
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
+
+
+def _cut(text: str, stops: Sequence[str]) -> str:
+    """The text up to the earliest of `stops`."""
+    found = [i for i in (text.find(stop) for stop in stops if stop) if i >= 0]
+    return text[: min(found)] if found else text
 
 
 def _int(value: Any, default: int) -> int:
