@@ -53,6 +53,9 @@ def test_eval_command_writes_a_report_and_resumes(
     assert list((tmp_path / "out").glob("*.png"))
     lines = (tmp_path / "out" / "results.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(lines) == 6
+    murmurs = [json.loads(line) for line in lines if json.loads(line)["strategy"] == "murmur"]
+    # every agent's answer is kept with the row, for benchmarks/ballots.py
+    assert {c["role"] for c in murmurs[0]["contributions"]} >= {"plain", "solver"}
     assert run() == 0  # resumed: no model call is needed (the script would run out)
     assert len((tmp_path / "out" / "results.jsonl").read_text().splitlines()) == 6
 
@@ -83,7 +86,7 @@ class RecordingRuntime:
         RecordingRuntime.asked.append((strategy, question))
         RecordingRuntime.overrides.append(overrides)
         return SimpleNamespace(
-            text="Answer: 4", prompt_tokens=1, completion_tokens=1, total_seconds=0.1
+            text="Answer: 4", prompt_tokens=1, completion_tokens=1, total_seconds=0.1, entries=[]
         )
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from murmurnet.api import Runtime
 from murmurnet.cli.common import add_run_flags, config_from
 from murmurnet.errors import InputError
+from murmurnet.evaluation.aggregate import Contribution
 from murmurnet.evaluation.dataset import EvalRow, load_rows
 from murmurnet.evaluation.fingerprint import fingerprinter
 from murmurnet.evaluation.prompting import question_for
@@ -24,6 +25,7 @@ from murmurnet.evaluation.report import require_plotting, write_report
 from murmurnet.evaluation.runner import Attempt, run_eval
 from murmurnet.evaluation.variants import parse_variants
 from murmurnet.murmur.strategies import STRATEGIES
+from murmurnet.types import EntryKind
 
 DEFAULT_STRATEGIES = "plain,single,murmur"
 
@@ -67,6 +69,11 @@ def run(args: argparse.Namespace) -> int:
                 prompt_tokens=answer.prompt_tokens,
                 completion_tokens=answer.completion_tokens,
                 seconds=answer.total_seconds,
+                contributions=[
+                    Contribution(role=entry.role or "", text=entry.text)
+                    for entry in answer.entries
+                    if entry.kind is EntryKind.CONTRIBUTION
+                ],
             )
 
         summary = run_eval(

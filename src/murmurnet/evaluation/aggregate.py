@@ -14,6 +14,13 @@ from murmurnet.evaluation.dataset import Kind
 from murmurnet.evaluation.stats import Interval, PairedComparison, bootstrap_ci, paired_difference
 
 
+class Contribution(BaseModel):
+    """One agent's answer to a row, as written on the blackboard."""
+
+    role: str
+    text: str
+
+
 class RowResult(BaseModel):
     """One (row, strategy) outcome: a line of results.jsonl."""
 
@@ -31,6 +38,11 @@ class RowResult(BaseModel):
     seconds: float = 0.0
     fingerprint: str = Field(
         "", description='What produced the reply (see `fingerprint`); "" in older records.'
+    )
+    contributions: list[Contribution] = Field(
+        default_factory=list,
+        description="Every agent's answer on the blackboard, so that what each agent alone "
+        "would have scored can be read later (benchmarks/ballots.py); [] in older records.",
     )
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field, ValidationError
 
 from murmurnet.errors import InputError
-from murmurnet.evaluation.aggregate import EvalSummary, RowResult, summarise
+from murmurnet.evaluation.aggregate import Contribution, EvalSummary, RowResult, summarise
 from murmurnet.evaluation.dataset import EvalRow
 from murmurnet.evaluation.fingerprint import fingerprinter
 from murmurnet.evaluation.scoring import score
@@ -36,6 +36,7 @@ class Attempt(BaseModel):
     prompt_tokens: int = Field(0, ge=0)
     completion_tokens: int = Field(0, ge=0)
     seconds: float = Field(0.0, ge=0.0)
+    contributions: list[Contribution] = Field(default_factory=list)
 
 
 Solve = Callable[[EvalRow, str], Attempt]
@@ -139,6 +140,7 @@ def _result(
         completion_tokens=attempt.completion_tokens,
         seconds=attempt.seconds if attempt.seconds > 0 else measured,
         fingerprint=fingerprint,
+        contributions=attempt.contributions,
     )
 
 
