@@ -335,3 +335,17 @@ def test_an_unknown_pool_key_names_the_key_and_file(tmp_path: Path) -> None:
     path = write(tmp_path, "endpoint_pool:\n  stratgy: hybrid\n")
     with pytest.raises(ConfigError, match=rf"'endpoint_pool.stratgy' in config file {path}"):
         load_config({}, path)
+
+
+def test_the_readme_example_builds_a_pool(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Many servers as one model", 1)[1]
+    example = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    config = load_config({}, write(tmp_path, example))
+    models = ModelPool(config)
+    try:
+        backend = models.get("default")
+        assert isinstance(backend, EndpointPool) and len(backend.endpoints) == 3
+        assert backend.endpoints[1].languages == ("en",) and backend.settings.cooldown == 15
+    finally:
+        models.close()
