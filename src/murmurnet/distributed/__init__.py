@@ -1,6 +1,7 @@
 """Running one murmur across processes and nodes: the Redis blackboard (`boards`,
 `redis_board`, `redis_watch`); predictive scaling advice from Prometheus series (`forecast`,
-experimental).
+experimental); the endpoint pool, one model on several OpenAI-compatible servers (`pool`,
+with `balance`, `breaker`, `health`, `endpoint`), which registers as the `pool` backend.
 
 Nothing here is imported by the core; the edges (CLI, server) pick what the configuration
 names. Optional packages are imported only by the modules that need them.
