@@ -6,8 +6,11 @@ every endpoint down is one typed line, and the configuration (with the original'
 from __future__ import annotations
 
 import logging
+import socket
+import threading
 import time
 from collections.abc import Sequence
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -18,6 +21,7 @@ from murmurnet.config import load_config
 from murmurnet.config.pool import PoolSettings
 from murmurnet.distributed.breaker import CircuitBreaker, State
 from murmurnet.distributed.endpoint import Endpoint
+from murmurnet.distributed.health import HttpProbe
 from murmurnet.distributed.pool import EndpointPool, ScoringEndpointPool, pool_of
 from murmurnet.errors import (
     BackendUnavailableError,
@@ -349,3 +353,50 @@ def test_the_readme_example_builds_a_pool(tmp_path: Path) -> None:
         assert backend.endpoints[1].languages == ("en",) and backend.settings.cooldown == 15
     finally:
         models.close()
+
+
+def test_a_silent_server_is_given_up_after_its_timeout() -> None:
+    """A server that takes the connection and never answers costs `timeout`, not a hang."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/v1"
+        spec = {"type": "pool", "timeout": 0.5, "endpoints": [{"url": url}]}
+        models = ModelPool(RunConfig(endpoint_pool=NO_CHECKS, models={"default": spec}))
+        try:
+            tick = time.perf_counter()
+            with pytest.raises(EndpointsDownError, match=r"no answer within 0\.5 s"):
+                models.get("default").generate(round_of(1))
+            assert time.perf_counter() - tick < 5
+        finally:
+            models.close()
+
+
+class Health(BaseHTTPRequestHandler):
+    """A server without /health (as Ollama): only /v1/models answers."""
+
+    def do_GET(self) -> None:
+        self.send_response(200 if self.path == "/v1/models" else 404)
+        self.end_headers()
+        self.wfile.write(b'{"object": "list", "data": []}')
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_the_health_check_falls_back_to_the_model_list() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Health)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    probe = HttpProbe(timeout=2)
+    try:
+        up = Endpoint(f"http://127.0.0.1:{server.server_address[1]}/v1", reply("up"))
+        assert probe(up) is None and probe(up) is None
+        with socket.socket() as closed:
+            closed.bind(("127.0.0.1", 0))  # bound, not listening: refused
+            down = Endpoint(f"http://127.0.0.1:{closed.getsockname()[1]}/v1", reply("down"))
+            assert probe(down) == "connection refused"
+    finally:
+        probe.close()
+        server.shutdown()
+        server.server_close()
