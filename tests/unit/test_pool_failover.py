@@ -223,8 +223,12 @@ def test_log_probabilities_and_likelihood_scores_go_through() -> None:
     assert backend.generate([request])[0].token_logprobs
     scores = backend.score([Message(role="user", content="Capital?")], ["Paris", "Lyon"])
     assert [s.logprob for s in scores] == [-1.0, -5.0]
-    # One endpoint that cannot score: the pool does not offer scoring at all.
-    assert not isinstance(pool(scorers[0], Broken("plain")), LikelihoodScorer)
+    # Scoring goes only to the endpoints that can score; with none, the pool offers none.
+    mixed = pool(Broken("plain"), scorers[0])
+    assert isinstance(mixed, ScoringEndpointPool)
+    for _ in range(3):
+        assert mixed.score([Message(role="user", content="?")], ["Paris"])[0].logprob == -1.0
+    assert not isinstance(pool(Broken("x"), Broken("y")), LikelihoodScorer)
 
 
 def test_a_murmur_answers_on_a_pool_with_a_dead_endpoint() -> None:

@@ -17,8 +17,10 @@ silently, and every move counts in `failovers`. "Text" means answer text: header
 empty first chunk that a server sends at once do not count.
 
 Log-probabilities pass through like every other request field (`logprobs=True` reaches the
-servers that offer them). Likelihood scoring (`score`) is offered only when every endpoint
-can score, so that a caller checking for it never picks a pool that would refuse.
+servers that offer them). Likelihood scoring (`score`) is offered when some endpoint can
+score (OpenAI-compatible servers cannot: they offer token log-probabilities, not scores of
+given texts) and goes to those endpoints only, so a caller that checks for it is never
+given a pool that would refuse.
 """
 
 from __future__ import annotations
@@ -141,10 +143,12 @@ class EndpointPool:
         size: int,
         attempt: Callable[[Endpoint, _Delivery], T],
         on_token: TokenCallback | None = None,
+        among: Sequence[Endpoint] | None = None,
     ) -> T:
-        """Try the ranked endpoints in turn until one answers."""
+        """Try the ranked endpoints (all, or those `among`) in turn until one answers."""
+        candidates = self.endpoints if among is None else among
         refusal: BackendUnavailableError | None = None
-        for endpoint in self.balancer.rank(self.endpoints, need):
+        for endpoint in self.balancer.rank(candidates, need):
             if not endpoint.breaker.allow():
                 continue
             delivery = _Delivery(on_token)
@@ -186,14 +190,15 @@ class EndpointPool:
             raise refusal
         raise EndpointsDownError(
             f"every endpoint of model {self.name!r} is down: "
-            + ", ".join(e.describe() for e in self.endpoints),
+            + ", ".join(e.describe() for e in candidates),
             hint="start a server, check `endpoints:`, or wait for the cool-down "
             f"({self.settings.cooldown:g} s) to probe them again",
         )
 
 
 class ScoringEndpointPool(EndpointPool):
-    """A pool whose every endpoint can score continuations (see `LikelihoodScorer`)."""
+    """A pool with endpoints that can score continuations (see `LikelihoodScorer`); scoring
+    goes to those only."""
 
     def score(
         self,
@@ -206,7 +211,8 @@ class ScoringEndpointPool(EndpointPool):
             assert isinstance(scorer, LikelihoodScorer)
             return scorer.score(messages, continuations, cancel)
 
-        return self._call(Need.scoring(messages, continuations), 1, attempt)
+        scorers = [e for e in self.endpoints if isinstance(e.backend, LikelihoodScorer)]
+        return self._call(Need.scoring(messages, continuations), 1, attempt, among=scorers)
 
 
 def pool_of(
@@ -216,9 +222,9 @@ def pool_of(
     name: str = "pool",
     probe: Probe | None = None,
 ) -> EndpointPool:
-    """The pool class its endpoints allow: with `score` only when all of them can score."""
-    scoring = all(isinstance(e.backend, LikelihoodScorer) for e in endpoints)
-    kind = ScoringEndpointPool if endpoints and scoring else EndpointPool
+    """The pool class its endpoints allow: with `score` when any of them can score."""
+    scoring = any(isinstance(e.backend, LikelihoodScorer) for e in endpoints)
+    kind = ScoringEndpointPool if scoring else EndpointPool
     return kind(endpoints, settings, name=name, probe=probe)
 
 
