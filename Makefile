@@ -17,7 +17,7 @@ $(VENV)/.setup: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.setup-test: pyproject.toml $(VENV)/.setup | system-packages
-	$(BIN)/pip install -e '.[models,dev,hf,eval,rag,serve,redis]'
+	$(BIN)/pip install -e '.[models,dev,hf,eval,rag,serve,redis,ray]'
 	touch $@
 
 # Debian tools the tests run for real: promtool and amtool check deploy/, chromium shows the

@@ -27,6 +27,16 @@ def add_parsers(commands: Any) -> None:
     serve.add_argument(
         "--max-runs", type=int, default=32, help="runs admitted at once; beyond it 429"
     )
+    serve.add_argument(
+        "--ray",
+        action="store_true",
+        help="serve on Ray Serve: the API as an ingress, each model as autoscaled replicas",
+    )
+    serve.add_argument(
+        "--address",
+        help="with --ray: an existing cluster's head (host:port, ray://host:port, auto); "
+        "default: ray_serve.address, else a local Ray started for this command",
+    )
     add_run_flags(serve).set_defaults(handler=run_serve)
     files = commands.add_parser(
         "monitoring",
@@ -51,6 +61,10 @@ def _port_is_free(host: str, port: int) -> None:
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    if args.ray:
+        return _run_on_ray(args)
+    if args.address is not None:
+        raise ConfigError("--address names a Ray cluster", hint="add --ray")
     try:
         import uvicorn
 
@@ -84,6 +98,23 @@ def run_serve(args: argparse.Namespace) -> int:
             start_http_server(metrics_port, args.host, app.state.metrics_registry)
         uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
+
+
+def _run_on_ray(args: argparse.Namespace) -> int:
+    from murmurnet.distributed.ray_app import ServerOptions
+    from murmurnet.distributed.ray_run import require_ray, serve_on_ray
+
+    require_ray()
+    if not 0 < args.port < 65536:
+        raise ConfigError(f"--port {args.port} is not a port number (1-65535)")
+    if args.max_runs < 1 or args.request_timeout <= 0:
+        raise ConfigError("--max-runs must be at least 1 and --request-timeout above 0")
+    config = config_from(args)
+    address = args.address or config.ray_serve.address
+    if address is None:
+        _port_is_free(args.host, args.port)  # the local Ray's proxy listens here
+    options = ServerOptions(args.api_key, args.request_timeout, args.max_runs)
+    return serve_on_ray(config, args.host, args.port, options, address)
 
 
 def run_monitoring(args: argparse.Namespace) -> int:

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from murmurnet.config.blackboard import from_legacy_compression
 from murmurnet.config.pool import from_legacy_coordination
+from murmurnet.config.ray_serve import from_legacy_autoscaling
 from murmurnet.config.settings import ENV_PREFIX, RunConfig
 from murmurnet.config.sources import FILE_DATA
 from murmurnet.errors import ConfigError
@@ -55,12 +56,15 @@ def read_config_file(path: Path) -> dict[str, Any]:
     data: dict[str, Any] = {}
     legacy_pool: dict[str, Any] = {}
     legacy_board: dict[str, Any] = {}
+    legacy_ray: dict[str, Any] = {}
     for key, value in raw.items():
         name = str(key).replace("-", "_")
         if name in LEGACY_SECTIONS:
             _check_legacy(path, name, value)
             if name == "distributed_coordination":
                 legacy_pool = from_legacy_coordination(value, path)
+            if name == "autoscaling":
+                legacy_ray = from_legacy_autoscaling(value, path)
             algorithm = value.get("consensus_algorithm")
             if algorithm is not None:
                 data.setdefault("consensus", _LEGACY_CONSENSUS[algorithm])
@@ -79,6 +83,11 @@ def read_config_file(path: Path) -> dict[str, Any]:
     if legacy_pool and isinstance(data.get("endpoint_pool", {}), dict):
         # The file's own `endpoint_pool` section wins over the original's keys.
         data["endpoint_pool"] = {**legacy_pool, **data.get("endpoint_pool", {})}
+    own_ray = data.get("ray_serve", {})
+    if legacy_ray and isinstance(own_ray, dict) and isinstance(own_ray.get("models", {}), dict):
+        # The file's own `ray_serve.models` keys win over the original's.
+        models = {**legacy_ray["models"], **own_ray.get("models", {})}
+        data["ray_serve"] = {**own_ray, "models": models}
     return data
 
 

@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from murmurnet.config.blackboard import BlackboardSettings
 from murmurnet.config.monitoring import MonitoringSettings
 from murmurnet.config.pool import EndpointSpec, PoolSettings
+from murmurnet.config.ray_serve import RayServeSettings
 from murmurnet.config.sources import FILE_DATA, FileSource
 
 DEFAULT_MODEL = "qwen2.5-0.5b"
@@ -53,6 +54,9 @@ class ModelSpec(BaseModel):
     timeout: float = Field(60.0, gt=0, description="Seconds to wait for a server (openai).")
     retries: int = Field(2, ge=0, le=10)
     responses: list[str] = Field(default_factory=list, description="Replies (scripted only).")
+    word_delay: float = Field(
+        0.0, ge=0, le=10, description="Seconds per streamed word (scripted only: a slow fake)."
+    )
     endpoints: list[EndpointSpec] = Field(
         default_factory=list, description="Servers of a pool model (type: pool)."
     )
@@ -209,6 +213,11 @@ class RunConfig(BaseSettings):
         default_factory=BlackboardSettings,
         description="Where runs' entries live: memory, or a Redis stream per run that other "
         "processes share and `murmurnet watch` follows.",
+    )
+    ray_serve: RayServeSettings = Field(
+        default_factory=RayServeSettings,
+        description="`serve --ray`: the Ray cluster, model replicas' autoscaling and failover "
+        "(the original's autoscaling section maps here).",
     )
 
     @classmethod

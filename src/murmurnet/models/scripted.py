@@ -159,4 +159,4 @@ def create(spec: object, options: object) -> ScriptedBackend:
     """Registry factory: a scripted backend that echoes the role line (for smoke runs)."""
     name = getattr(spec, "name", "scripted")
     replies = list(getattr(spec, "responses", []) or [])
-    return ScriptedBackend(replies, name=name)
+    return ScriptedBackend(replies, name=name, word_delay=getattr(spec, "word_delay", 0.0))

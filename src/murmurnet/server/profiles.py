@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from murmurnet.config import DEFAULT_MODEL, RunConfig
 from murmurnet.errors import ConfigError
 
-SERVER_ONLY = frozenset({"profiles", "log", "monitoring", "blackboard"})
+SERVER_ONLY = frozenset({"profiles", "log", "monitoring", "blackboard", "ray_serve"})
 """Settings a profile may not change: they belong to the whole server."""
 
 
