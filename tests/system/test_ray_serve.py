@@ -153,6 +153,68 @@ def assert_whole(answer: dict[str, Any], expected: list[tuple[str, Any, Any, Any
     assert set(contributions.values()) == {1}
 
 
+def wait_for_line(server: subprocess.Popen[str], text: str, timeout: float = 120) -> str:
+    assert server.stderr is not None
+    deadline = time.monotonic() + timeout
+    line = ""
+    while text not in line and time.monotonic() < deadline:
+        line = server.stderr.readline()
+        assert line or server.poll() is None, "the command ended early"
+    return line
+
+
+def alive(pids: set[int]) -> set[int]:
+    found = set()
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            found.add(pid)
+    return found
+
+
+def test_the_serve_command_starts_a_local_ray_and_stops_it_on_ctrl_c(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Runs before the cluster exists (tests run in file order): a second Ray at once would
+    cost this small machine another gigabyte."""
+    folder = tmp_path_factory.mktemp("local")
+    config = folder / "config.yaml"
+    scripted = {"type": "scripted", "responses": [REPLY] * 100}
+    config.write_text(json.dumps({"models": {"default": scripted}, "agents": 2}))
+    port = ray_cluster.free_port()
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    env.update(ray_cluster.ENV, RAY_TMPDIR=str(folder))
+    command = [sys.executable, "-m", "murmurnet", "serve", "--ray", "--port", str(port)]
+    server = subprocess.Popen(
+        [*command, "--config", str(config)],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    started = ray_cluster.Cluster(address="", temp_dir=folder, groups=[server.pid])
+    try:
+        line = wait_for_line(server, "serving")
+        assert f"serving http://127.0.0.1:{port} on a local Ray" in line
+        assert "4" in murmur(f"http://127.0.0.1:{port}", "What is 2 + 2?")["text"]
+        ray_processes = started.processes() - {server.pid}
+        assert ray_processes, "no Ray processes under the command"
+        server.send_signal(signal.SIGINT)
+        assert server.wait(60) == 0
+        deadline = time.monotonic() + 30
+        while alive(ray_processes) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert not alive(ray_processes), "the local Ray outlived the command"
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+        started.stop()
+
+
 def test_murmurs_run_on_model_replicas_on_both_nodes(
     cluster: ray_cluster.Cluster, deploy: Callable[[RunConfig], str]
 ) -> None:
@@ -292,12 +354,7 @@ def test_the_serve_command_deploys_on_an_existing_cluster_and_removes_its_app(
     env = {**os.environ, **ray_cluster.ENV}
     server = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
     try:
-        assert server.stderr is not None
-        deadline = time.monotonic() + 120
-        line = ""
-        while "serving" not in line and time.monotonic() < deadline:
-            line = server.stderr.readline()
-            assert line or server.poll() is None, "the command ended early"
+        line = wait_for_line(server, "serving")
         assert f"serving http://127.0.0.1:{http_port} on {cluster.address}" in line
         answer = murmur(f"http://127.0.0.1:{http_port}", "What is 2 + 2?")
         assert "4" in answer["text"]

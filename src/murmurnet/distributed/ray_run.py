@@ -29,6 +29,12 @@ GCS_PORT = 6379
 CLIENT_PORT = 10001
 
 
+def cluster_address(config: RunConfig, flag: str | None) -> str | None:
+    """The cluster to use: --address, then `ray_serve.address`, then Ray's own
+    RAY_ADDRESS; None starts a local Ray."""
+    return flag or config.ray_serve.address or os.environ.get("RAY_ADDRESS") or None
+
+
 def require_ray() -> Any:
     """The `ray` module, or the install command for it."""
     try:
@@ -74,7 +80,8 @@ def connect(ray: Any, address: str | None) -> None:
         # ties its processes' lives to the thread that started them.
         os.environ.setdefault("RAY_AUTH_MODE", "disabled")
         try:
-            ray.init(include_dashboard=False, **options)
+            # "local": a new Ray even where `ray start` left one this would otherwise join.
+            ray.init(address="local", include_dashboard=False, **options)
         except (RuntimeError, ConnectionError, OSError) as exc:
             raise ConfigError(f"cannot start a local Ray: {_first_line(exc)}") from None
         return
@@ -94,6 +101,18 @@ def connect(ray: Any, address: str | None) -> None:
         raise ConfigError(f"{address} did not accept a connection in {CONNECT_SECONDS:g} s")
     if failure:
         raise ConfigError(f"cannot connect to {address}: {_first_line(failure[0])}")
+
+
+def _serving_at(host: str, port: int) -> tuple[str, int]:
+    """Where Serve's HTTP proxy listens: a cluster whose Serve was already started keeps
+    its own host and port (Serve applies --host and --port only when it starts)."""
+    with contextlib.suppress(Exception):  # a private API: the flags are the fallback
+        from ray.serve.context import _get_global_client
+
+        client = _get_global_client()
+        if client is not None:
+            return str(client.http_config.host), int(client.http_config.port)
+    return host, port
 
 
 def _first_line(exc: BaseException) -> str:
@@ -127,7 +146,6 @@ def serve_on_ray(
     ray = require_ray()
     from ray import serve
 
-    address = address or config.ray_serve.address
     application = build_app(config, options)  # bad settings fail before anything starts
     connect(ray, address)
     logging.getLogger("ray.serve").setLevel(logging.WARNING)  # one line says where it serves
@@ -137,6 +155,7 @@ def serve_on_ray(
             serve.run(application, name=APP_NAME, route_prefix="/")
         except RuntimeError as exc:
             raise ConfigError(f"the application did not start: {_first_line(exc)}") from None
+        host, port = _serving_at(host, port)
         cluster = address or "a local Ray"
         print(f"murmurnet: serving http://{host}:{port} on {cluster}", file=sys.stderr)
         with _stop_on_signals() as stop:
