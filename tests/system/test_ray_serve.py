@@ -367,3 +367,32 @@ def test_the_serve_command_deploys_on_an_existing_cluster_and_removes_its_app(
             server.kill()
             server.wait()
     assert APP_NAME not in serve.status().applications
+
+
+@pytest.mark.integration
+def test_a_murmur_on_the_real_bundled_model_in_a_ray_replica(
+    cluster: ray_cluster.Cluster, deploy: Callable[[RunConfig], str]
+) -> None:
+    """The bundled model loads in a replica (the engine, not the fake) and answers a round
+    of agents sent there as one batch."""
+    pytest.importorskip("llama_cpp")
+    from murmurnet.config import default_cache_folder
+
+    config = RunConfig(
+        cache_folder=default_cache_folder(),  # where `murmurnet models --prepare` put it
+        agents=2,
+        internal_tokens=48,
+        output_tokens=48,
+        summary=False,
+        threads=1,
+        ray_serve={
+            "models": {"min_replicas": 1, "max_replicas": 1},
+            "ingress": {"min_replicas": 1, "max_replicas": 1},
+            "ingress_cpus": 0.1,
+        },
+    )
+    answer = murmur(deploy(config), "What is 2 + 3?", timeout=600)
+    assert answer["text"].strip()
+    contributions = [e for e in answer["entries"] if e["kind"] == "contribution"]
+    assert len({e["agent"] for e in contributions}) >= 2
+    assert any(t["prompt_tokens"] > 0 for t in answer["timings"])
