@@ -101,7 +101,7 @@ def test_options_are_read_as_the_scorer_reads_them_and_likelihood_votes() -> Non
         {"plain": "スーパーです。", "round 1/agent 2": "答え：書店", "round 1/agent 3": "書店"},
         likelihood=likelihood,
     )
-    assert text == "答え：書店"
+    assert text == "書店"  # the shortest reply of the winning option
     assert fake.scored == [["スーパー", "洋品店", "書店"]]
 
 
@@ -118,7 +118,7 @@ def test_the_plain_answer_gives_way_only_to_a_majority() -> None:
     assert kept == "スーパー"  # 書店 leads 2 to 1, but 2 of 4 is not a majority
     three_of_four = {**two_of_four, "round 1/agent 3": "書店"}
     left, _ = ask(SHOP, three_of_four, likelihood=likelihood)
-    assert left == "答え：書店"
+    assert left == "書店"
 
 
 def test_without_a_readable_answer_the_plain_answer_stands() -> None:
@@ -182,6 +182,20 @@ def test_a_span_is_told_by_the_agent_that_extracted_it() -> None:
         },
     )
     assert text.endswith("答え：石油")  # the sentence and the spans are one answer
+
+
+def test_the_shortest_span_of_the_winning_answer_is_shown() -> None:
+    """Agents that agree with the plain span but write a sentence around it do not replace
+    the span with their sentence (JSQuAD: "480件" scored, the sentence not)."""
+    text, _ = ask(
+        PASSAGE,
+        {
+            "plain": "石油",
+            "round 1/agent 2": "答え：石油は20世紀半ばから戦略資源となった",
+            "round 1/agent 3": "石油が戦略資源となった資源である",
+        },
+    )
+    assert text == "石油"
 
 
 def test_spans_group_by_overlap_or_containment() -> None:

@@ -25,7 +25,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from murmurnet.answers import AnswerKind, char_f1, extract_final, read_answer
+from murmurnet.answers import AnswerKind, char_f1, read_answer
 from murmurnet.models.base import Backend, LikelihoodScorer
 from murmurnet.murmur import agreement
 from murmurnet.murmur.context import RunContext
@@ -161,13 +161,16 @@ def same_answer(kind: AnswerKind, a: str, b: str) -> bool:
 
 
 def _shown(winner: Sequence[Ballot], kind: AnswerKind) -> Ballot:
-    """Whose words tell the winning answer. For a span, an agent that ended on an answer
-    line ("答え：石油"), since the plain reply is often a whole sentence around the span;
-    otherwise the plain answer, then an explaining agent, then a program or an option."""
+    """Whose words tell the winning answer. For a span, the agent that gave the shortest
+    span (the plain one on a tie): one answer groups "480件" with a sentence around it, and
+    the asker wants the span ("480件"), not the sentence. For an option, the plain answer,
+    else the shortest reply: a long one may name other options on its way, and then it
+    reads as no answer at all. Otherwise the plain answer, then an explaining agent, then a
+    program."""
     if kind == "span":
-        marked = [b for b in winner if extract_final(b.reply) != b.reply.strip()]
-        if marked:
-            return min(marked, key=lambda b: len(extract_final(b.reply)))
+        return min(winner, key=lambda b: (len(b.key), b.agent))
+    if kind == "choice":
+        return min(winner, key=lambda b: (b.agent != 1, len(b.reply), b.agent))
     return min(winner, key=lambda b: (b.agent != 1, b.checked, b.role == "likelihood"))
 
 
