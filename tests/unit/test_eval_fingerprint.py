@@ -16,6 +16,9 @@ def test_code_version_is_stable_and_needs_no_git() -> None:
     assert "api.py" in names and "evaluation/prompting.py" in names
     assert any(name.endswith(".yaml") for name in names)  # prompts and roles count
     assert not set(names) & fp.READ_ONLY_MODULES  # a scoring fix keeps old replies
+    # the evaluation command counts; the server and the other commands never run in one
+    assert "cli/evaluate.py" in names and "cli/common.py" in names
+    assert not [n for n in names if n.startswith("server/") or n == "cli/serve.py"]
 
 
 def test_code_version_follows_file_contents(tmp_path: Path) -> None:

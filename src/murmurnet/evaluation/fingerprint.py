@@ -10,7 +10,9 @@ it works from a wheel or a tarball as well as from a git checkout. The modules t
 stored replies (scoring, aggregation, statistics, the report) are left out: a scoring fix is
 meant to apply to earlier replies (they are scored again on every run), not to throw them away.
 The reading rules themselves (`murmurnet.answers`) do count: the murmur's vote reads its
-agents' answers with them, so a change there can change a reply.
+agents' answers with them, so a change there can change a reply. The HTTP server, the
+monitoring files and the other commands are left out too: an evaluation never runs them, and
+an evaluation takes hours, so a fix in `serve` must not make it start over.
 """
 
 from __future__ import annotations
@@ -37,6 +39,10 @@ READ_ONLY_MODULES = frozenset(
     }
 )
 """Modules that run only after a reply exists, relative to the package root."""
+NOT_IN_AN_EVALUATION = ("server/", "cli/", "monitoring.py")
+"""Paths (prefixes, relative to the package root) that an evaluation never runs; of the
+commands, `cli/evaluate.py` and `cli/common.py` (which builds its settings) still count."""
+EVALUATION_COMMAND = frozenset({"cli/evaluate.py", "cli/common.py"})
 NO_EFFECT_SETTINGS = frozenset({"strategy", "debug", "log"})
 """Settings that cannot change a reply: `strategy` is replaced by the strategy actually run,
 `debug` and `log` only add output."""
@@ -52,6 +58,13 @@ def _digest(parts: list[bytes]) -> str:
     return digest.hexdigest()
 
 
+def _counts(name: str) -> bool:
+    """Whether the file at `name` (relative, posix) can change an evaluation's replies."""
+    if name in READ_ONLY_MODULES:
+        return False
+    return name in EVALUATION_COMMAND or not name.startswith(NOT_IN_AN_EVALUATION)
+
+
 def code_files(root: Path = PACKAGE_ROOT) -> list[Path]:
     """The files whose contents make up the code version, sorted by relative path."""
     found = [
@@ -60,7 +73,7 @@ def code_files(root: Path = PACKAGE_ROOT) -> list[Path]:
         if path.suffix in CODE_SUFFIXES
         and path.is_file()
         and "__pycache__" not in path.parts
-        and path.relative_to(root).as_posix() not in READ_ONLY_MODULES
+        and _counts(path.relative_to(root).as_posix())
     ]
     return sorted(found, key=lambda path: path.relative_to(root).as_posix())
 
