@@ -60,6 +60,8 @@ class Cluster:
     address: str
     temp_dir: Path
     groups: list[int] = field(default_factory=list)
+    stopped: set[int] = field(default_factory=set)
+    """The processes `stop` stopped, for a test to check that none is left."""
 
     def processes(self) -> set[int]:
         """Every live process these nodes started: their groups and all descendants."""
@@ -85,14 +87,32 @@ class Cluster:
         return found
 
     def stop(self) -> None:
+        """SIGTERM, then SIGKILL, to every process these nodes started. The set is taken
+        before anything dies: an actor whose raylet is gone has init as its parent and
+        could no longer be told from any other process."""
+        known = self.processes()
         for sig, wait in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
-            left = self.processes()
-            for pid in left:
+            known |= self.processes()
+            for pid in alive(known):
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, sig)
             deadline = time.monotonic() + wait
-            while self.processes() and time.monotonic() < deadline:
+            while alive(known | self.processes()) and time.monotonic() < deadline:
                 time.sleep(0.2)
+        self.stopped = known
+
+
+def alive(pids: set[int]) -> set[int]:
+    """Those of `pids` still running (a zombie is gone: only its exit status is left)."""
+    found = set()
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            found.add(pid)
+    return found
 
 
 def start(temp_dir: Path) -> Cluster:

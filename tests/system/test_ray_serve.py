@@ -67,7 +67,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ray_cluster.Cl
                     os.environ.pop(key, None)
                 else:
                     os.environ[key] = value
-    assert not started.processes(), "Ray processes were left behind"
+    assert not ray_cluster.alive(started.stopped), "Ray processes were left behind"
 
 
 @pytest.fixture(scope="session")
@@ -163,18 +163,6 @@ def wait_for_line(server: subprocess.Popen[str], text: str, timeout: float = 120
     return line
 
 
-def alive(pids: set[int]) -> set[int]:
-    found = set()
-    for pid in pids:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if state != "Z":
-            found.add(pid)
-    return found
-
-
 def test_the_serve_command_starts_a_local_ray_and_stops_it_on_ctrl_c(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
@@ -205,9 +193,9 @@ def test_the_serve_command_starts_a_local_ray_and_stops_it_on_ctrl_c(
         server.send_signal(signal.SIGINT)
         assert server.wait(60) == 0
         deadline = time.monotonic() + 30
-        while alive(ray_processes) and time.monotonic() < deadline:
+        while ray_cluster.alive(ray_processes) and time.monotonic() < deadline:
             time.sleep(0.5)
-        assert not alive(ray_processes), "the local Ray outlived the command"
+        assert not ray_cluster.alive(ray_processes), "the local Ray outlived the command"
     finally:
         if server.poll() is None:
             server.kill()
