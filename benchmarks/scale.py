@@ -222,8 +222,8 @@ def main() -> None:
         plain, ray1 = rows["plain"], rows["ray1"]
         slower = plain["per_s"] / ray1["per_s"] - 1
         print(
-            f"Ray at one replica over the plain server: throughput {slower:+.1%} time per "
-            f"answer, p50 {ray1['p50_s'] / plain['p50_s'] - 1:+.1%}"
+            f"Ray at one replica over the plain server: {slower:+.1%} wall time per "
+            f"answer, p50 latency {ray1['p50_s'] / plain['p50_s'] - 1:+.1%}"
         )
     if args.out:
         args.out.write_text(json.dumps({"args": vars(args) | {"out": str(args.out)}, **rows}))
