@@ -384,3 +384,22 @@ def test_a_murmur_on_the_real_bundled_model_in_a_ray_replica(
     contributions = [e for e in answer["entries"] if e["kind"] == "contribution"]
     assert len({e["agent"] for e in contributions}) >= 2
     assert any(t["prompt_tokens"] > 0 for t in answer["timings"])
+
+
+def test_a_model_that_cannot_load_is_one_line_from_the_command(
+    cluster: ray_cluster.Cluster, http_port: int, tmp_path: Path
+) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(json.dumps({"model_path": str(tmp_path / "missing.gguf")}))
+    command = [sys.executable, "-m", "murmurnet", "serve", "--ray", "--address", cluster.address]
+    env = {**os.environ, **ray_cluster.ENV}
+    done = subprocess.run(
+        [*command, "--config", str(config)], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 2
+    lines = [line for line in done.stderr.splitlines() if line.startswith("murmurnet:")]
+    assert lines == [
+        f"murmurnet: error: the application did not start: model file "
+        f"{tmp_path / 'missing.gguf'} does not exist (Model-default)"
+    ]
+    assert APP_NAME not in serve.status().applications

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import signal
 import socket
 import sys
@@ -115,6 +116,21 @@ def _serving_at(host: str, port: int) -> tuple[str, int]:
     return host, port
 
 
+def _deployment_failure(serve: Any) -> str | None:
+    """Why a deployment failed, from Serve's status: the MurmurNet error its replicas
+    raised ("model file … does not exist"), which Serve's own exception leaves out."""
+    with contextlib.suppress(Exception):
+        application = serve.status().applications[APP_NAME]
+        for name, deployment in application.deployments.items():
+            found = _MURMUR_ERROR.findall(deployment.message or "")
+            if found:
+                return f"{found[-1]} ({name})"
+    return None
+
+
+_MURMUR_ERROR = re.compile(r"^murmurnet\.errors\.\w+: (.+)$", re.MULTILINE)
+
+
 def _first_line(exc: BaseException) -> str:
     lines = str(exc).strip().splitlines()
     return lines[0] if lines else type(exc).__name__
@@ -154,7 +170,8 @@ def serve_on_ray(
         try:
             serve.run(application, name=APP_NAME, route_prefix="/")
         except RuntimeError as exc:
-            raise ConfigError(f"the application did not start: {_first_line(exc)}") from None
+            why = _deployment_failure(serve) or _first_line(exc)
+            raise ConfigError(f"the application did not start: {why}") from None
         host, port = _serving_at(host, port)
         cluster = address or "a local Ray"
         print(f"murmurnet: serving http://{host}:{port} on {cluster}", file=sys.stderr)
@@ -162,10 +179,8 @@ def serve_on_ray(
             while not stop.wait(1.0):
                 pass
     finally:
-        with contextlib.suppress(Exception):
-            if address is None:
-                serve.shutdown()  # type: ignore[no-untyped-call]
-            else:
+        if address is not None:  # a Ray this command started goes whole with ray.shutdown
+            with contextlib.suppress(Exception):
                 serve.delete(APP_NAME)
         ray.shutdown()
     return 0
