@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -192,7 +193,8 @@ class FakeMethod:
 
     def remote(self, *args: Any) -> FakeResponse:
         self.calls.append(args)
-        return FakeResponse(self.outcomes.pop(0))
+        outcome = self.outcomes.pop(0)
+        return outcome if isinstance(outcome, FakeResponse) else FakeResponse(outcome)
 
 
 class FakeHandle:
@@ -291,6 +293,35 @@ def test_a_retry_that_says_something_else_than_was_shown_fails() -> None:
     )
     with pytest.raises(BackendFailedError, match="differs"):
         backend(handle).generate([request()], on_token=lambda *_: None)
+
+
+class BlockingResponse(FakeResponse):
+    """A call in flight until it is cancelled, as Serve's response then fails."""
+
+    def __init__(self) -> None:
+        super().__init__(None)
+        self.gone = threading.Event()
+
+    def result(self) -> Any:
+        self.gone.wait(10)
+        raise pytest.importorskip("ray.exceptions").TaskCancelledError()
+
+    def cancel(self) -> None:
+        self.cancelled = True
+        self.gone.set()
+
+
+def test_a_cancelled_run_cancels_its_call_in_the_replica() -> None:
+    from murmurnet.cancellation import Cancellation
+    from murmurnet.errors import CancelledError
+
+    response = BlockingResponse()
+    handle = FakeHandle(generate=[response])
+    cancel = Cancellation()
+    threading.Timer(0.1, cancel.cancel, args=("client went away",)).start()
+    with pytest.raises(CancelledError, match="client went away"):
+        backend(handle).generate([request(), request()], cancel=cancel)
+    assert response.cancelled
 
 
 def test_token_counts_are_asked_once_per_text() -> None:
