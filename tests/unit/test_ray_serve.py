@@ -217,6 +217,7 @@ def died() -> BaseException:
 
 
 def backend(handle: FakeHandle, attempts: int = 3) -> Any:
+    pytest.importorskip("ray", reason="Ray is optional")
     from murmurnet.config.ray_serve import RayServeSettings
     from murmurnet.distributed.ray_backend import ray_model
 
