@@ -130,7 +130,8 @@ class RayModel:
                         f"call in {tries} tries; last: {why}",
                         hint="see `serve status` on the Ray cluster",
                     ) from None
-                self.failovers += 1
+                with self._lock:
+                    self.failovers += 1
                 log.warning("%s: a replica failed (%s); sending the call again", self.name, why)
                 # Serve needs a moment to drop the dead replica from its routing.
                 time.sleep(min(0.25 * 2 ** (tries - 1), 2.0))
