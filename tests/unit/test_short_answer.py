@@ -66,16 +66,20 @@ def test_a_majority_overrules_the_plain_answer_and_a_tie_keeps_it() -> None:
     assert tied == wrong
 
 
-def test_a_lone_program_does_not_outvote_the_plain_answer() -> None:
-    text, _ = ask(
-        SUM,
-        {
-            "plain": "He has 17.",
-            "round 1/agent 2": "Answer: 16",
-            "round 1/agent 3": "```python\nprint(20 + 3)\n```",
-        },
-    )
-    assert text == "He has 17."  # three different answers, one voice each: a tie
+def test_a_program_that_ran_outweighs_one_answer_but_not_two_that_agree() -> None:
+    replies = {
+        "plain": "He has 17.",
+        "round 1/agent 2": "Answer: 16",
+        "round 1/agent 3": "```python\nprint(20 - 3 - 1)\n```",
+    }
+    text, _ = ask(SUM, replies)
+    assert text.endswith("16")  # the program and the solver: 16
+    replies["round 1/agent 3"] = "```python\nprint(20 + 3)\n```"
+    text, _ = ask(SUM, replies)
+    assert text.endswith("23")  # three answers: the program weighs two
+    replies["round 1/agent 2"] = "Answer: 17"
+    text, _ = ask(SUM, replies)
+    assert text == "He has 17."  # two prose answers agree against it
 
 
 def test_a_failed_program_abstains() -> None:

@@ -6,11 +6,11 @@ of discussion before the vote can cost points (Choi et al. 2025; Kaesberg et al.
 here the agents never see one another: one agent is the `plain` answer itself (the question
 alone, greedy), the others answer the same question with their roles' instructions,
 sampled; a programmer's program runs in the calculator and one that fails abstains. A
-program that ran weighs 2 when the question writes out the arithmetic ("17 * 23"), since it
-then computes exactly what was asked, and 1 in a word problem, where its setup is as
-fallible as prose (on 20 GSM8K dev rows, programs that outvoted the others alone were
-right 0 of 7 times); for a question that lists options, the model's likelihood of each option
-votes too. Every answer is read the way the scorer
+program that ran weighs 2: it wins alone unless two other answers agree against it. On the
+first 40 GSM8K dev rows the bundled (coder) model's programs were right 37.8 % of the time
+against 21.6 % for its greedy step-by-step prose, as PAL and Program of Thoughts found for
+larger models (benchmarks/results/eval-default/ballots.md). For a question that lists
+options, the model's likelihood of each option votes too. Every answer is read the way the scorer
 reads a reply, and a tie goes to the plain answer: the murmur leaves the single model's
 answer only when more of its peers agree on another.
 
@@ -30,7 +30,7 @@ from murmurnet.models.base import Backend, LikelihoodScorer
 from murmurnet.murmur import agreement
 from murmurnet.murmur.context import RunContext
 from murmurnet.murmur.stages import CHECKED_WEIGHT, record_agreement, with_program_output
-from murmurnet.question import listed_options, states_arithmetic
+from murmurnet.question import listed_options
 from murmurnet.types import Completion, ContinuationScore, EntryKind, GenerationRequest, Message
 
 SAME_SPAN = 0.6
@@ -112,10 +112,9 @@ def ask_agents(
         )
     roles = ["plain", *(role.name for role in ctx.roles)]
     replies = ctx.generate(backend, requests, "round 1", roles=roles)
-    arithmetic = states_arithmetic(ctx.question.text)
     programs = [False, *(role.spec.tool == "python" for role in ctx.roles)]
     ballots = [
-        read_ballot(ctx, index + 1, name, reply, kind, options, programs[index], arithmetic)
+        read_ballot(ctx, index + 1, name, reply, kind, options, programs[index])
         for index, (name, reply) in enumerate(zip(roles, replies, strict=True))
     ]
     if options and isinstance(backend, LikelihoodScorer):
@@ -136,7 +135,6 @@ def read_ballot(
     kind: AnswerKind,
     options: Sequence[str],
     program: bool = False,
-    arithmetic: bool = False,
 ) -> Ballot:
     """One reply as a ballot, written to the blackboard; a `program`'s code is run first."""
     text, ran = reply.text.strip(), False
@@ -147,7 +145,7 @@ def read_ballot(
     cut = reply.finish_reason == "length" and not ran
     key = "" if cut else read_answer(kind, text, options, ctx.question.text)
     ctx.board.write(EntryKind.CONTRIBUTION, text, round=1, agent=agent, role=role)
-    weight = CHECKED_WEIGHT if ran and arithmetic else 1.0
+    weight = CHECKED_WEIGHT if ran else 1.0
     return Ballot(agent, role, text, key, weight, ran, tail_confidence(reply, whole=ran))
 
 
@@ -180,7 +178,7 @@ def tally(ballots: Sequence[Ballot], kind: AnswerKind) -> agreement.Agreement:
     The plain answer gives way only to a group holding more than half of the weight: two
     weaker answers that happen to agree (a sampled role and the options' likelihood, on a
     question with five options) are not reason enough to leave the model's greedy answer.
-    A program that computed the question's own arithmetic still wins alone: it is exact.
+    A program that ran still wins alone (unless two others agree against it).
     Abstentions do not count."""
     groups: list[list[Ballot]] = []
     for ballot in ballots:
