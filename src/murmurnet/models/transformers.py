@@ -108,6 +108,13 @@ class TransformersBackend:
         if spec.path is not None:
             if not Path(spec.path).is_dir():
                 raise ModelFileError(f"transformers model folder {spec.path} does not exist")
+            # Checked here: transformers reads a folder without one as an empty config and
+            # guesses the architecture from the folder's name ("empty" → MPT).
+            if not (Path(spec.path) / "config.json").is_file():
+                raise ModelFileError(
+                    f"transformers model folder {spec.path} is empty or not a model "
+                    "(it has no config.json)"
+                )
             return str(spec.path), Path(spec.path).name
         if spec.hf_name:
             return spec.hf_name, spec.hf_name
