@@ -315,15 +315,6 @@ def explain(text: str) -> list[Hit]:
     return hits
 
 
-def states_arithmetic(text: str) -> bool:
-    """The question writes out the arithmetic itself ("17 * 23", "6 times 7", "√2"), not a
-    word problem: a program then computes exactly what was asked."""
-    hits = explain(normalise(text))
-    if any(h.rule.startswith("word problem") for h in hits):
-        return False
-    return any(h.kind == "calculation" and not h.rule.startswith("keyword") for h in hits)
-
-
 def scores(text: str) -> dict[str, int]:
     """Points per question type, in tie-break order."""
     totals = dict.fromkeys(_rules().order, 0)

@@ -16,7 +16,6 @@ from murmurnet.question import (
     explain,
     normalise,
     read_question,
-    states_arithmetic,
 )
 
 
@@ -207,16 +206,3 @@ def test_a_pasted_text_then_a_question_is_exact_not_a_sum() -> None:
         "then gives 2 of them to his sister on the way home."
     )
     assert read_question(f"{story}\nHow many apples does he have now?").kind == "calculation"
-
-
-@pytest.mark.parametrize(
-    ("text", "stated"),
-    [
-        ("What is 17 * 23?", True),
-        ("6 times 7は？", True),
-        ("Tom has 20 apples and eats 3 of them. How many apples does he have now?", False),
-        ("Calculate how long the trip takes.", False),
-    ],
-)
-def test_states_arithmetic(text: str, stated: bool) -> None:
-    assert states_arithmetic(text) is stated
