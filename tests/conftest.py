@@ -7,6 +7,10 @@ from pathlib import Path
 
 import pytest
 
+# Ray 2.60 reads this when it is imported, which may be while any test module is collected:
+# Ray in the tests listens on 127.0.0.1, not on the machine's network address (ray_cluster).
+os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+
 
 @pytest.fixture(autouse=True)
 def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -175,6 +175,7 @@ def test_the_serve_command_starts_a_local_ray_and_stops_it_on_ctrl_c(
     port = ray_cluster.free_port()
     env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
     env.update(ray_cluster.ENV, RAY_TMPDIR=str(folder))
+    del env["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"]  # the command keeps its Ray on loopback
     command = [sys.executable, "-m", "murmurnet", "serve", "--ray", "--port", str(port)]
     server = subprocess.Popen(
         [*command, "--config", str(config)],
@@ -190,6 +191,7 @@ def test_the_serve_command_starts_a_local_ray_and_stops_it_on_ctrl_c(
         assert "4" in murmur(f"http://127.0.0.1:{port}", "What is 2 + 2?")["text"]
         ray_processes = started.processes() - {server.pid}
         assert ray_processes, "no Ray processes under the command"
+        assert not ray_cluster.listeners_off_loopback(started.processes())
         server.send_signal(signal.SIGINT)
         assert server.wait(60) == 0
         deadline = time.monotonic() + 30
@@ -210,6 +212,7 @@ def test_murmurs_run_on_model_replicas_on_both_nodes(
     live = replicas()
     assert len(live) == 2
     assert len({node_of(actor) for actor in live.values()}) == 2, "both on one node"
+    assert not ray_cluster.listeners_off_loopback(cluster.processes())
     expected = shape(murmur(base, "What is 2 + 2?"))
     assert [kind for kind, *_ in expected].count("contribution") >= AGENTS
 

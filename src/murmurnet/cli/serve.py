@@ -104,13 +104,13 @@ def _run_on_ray(args: argparse.Namespace) -> int:
     from murmurnet.distributed.ray_app import ServerOptions
     from murmurnet.distributed.ray_run import cluster_address, require_ray, serve_on_ray
 
-    require_ray()
     if not 0 < args.port < 65536:
         raise ConfigError(f"--port {args.port} is not a port number (1-65535)")
     if args.max_runs < 1 or args.request_timeout <= 0:
         raise ConfigError("--max-runs must be at least 1 and --request-timeout above 0")
     config = config_from(args)
     address = cluster_address(config, args.address)
+    require_ray(address)
     if address is None:
         _port_is_free(args.host, args.port)  # the local Ray's proxy listens here
     options = ServerOptions(args.api_key, args.request_timeout, args.max_runs)

@@ -9,6 +9,7 @@ exit and leaves the cluster as it found it.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import logging
 import os
 import re
@@ -36,8 +37,15 @@ def cluster_address(config: RunConfig, flag: str | None) -> str | None:
     return flag or config.ray_serve.address or os.environ.get("RAY_ADDRESS") or None
 
 
-def require_ray() -> Any:
-    """The `ray` module, or the install command for it."""
+def require_ray(address: str | None = None) -> Any:
+    """The `ray` module, or the install command for it. A Ray on this machine (the one this
+    command starts, or one at a loopback address) is kept on 127.0.0.1."""
+    if address is None or _is_loopback(address):
+        # Ray 2.60 otherwise swaps 127.0.0.1 for the machine's network address, and a Ray
+        # this command starts has no token: its daemons would be open to the network. It
+        # keeps to loopback where it believes multi-machine clusters off, which is all this
+        # variable (named for Windows and macOS) says; read when ray is imported.
+        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
     try:
         import ray
         from ray import serve  # noqa: F401  (the extra installs both)
@@ -46,6 +54,14 @@ def require_ray() -> Any:
             f"`serve --ray` needs the {exc.name or 'ray'} package", hint=INSTALL
         ) from None
     return ray
+
+
+def _is_loopback(address: str) -> bool:
+    host = address.removeprefix("ray://").rpartition(":")[0] or address
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 def probe(address: str) -> None:
@@ -159,7 +175,7 @@ def serve_on_ray(
     address: str | None = None,
 ) -> int:
     """Deploy the application and keep it up until Ctrl-C or SIGTERM."""
-    ray = require_ray()
+    ray = require_ray(address)
     from ray import serve
 
     application = build_app(config, options)  # bad settings fail before anything starts
