@@ -6,15 +6,16 @@ from __future__ import annotations
 
 import random
 from itertools import pairwise
+from pathlib import Path
 
 import pytest
 
+from murmurnet.config import load_config
 from murmurnet.distributed.forecast import (
     ScaleAdvisor,
     ScalePolicy,
     Smoothing,
     holt,
-    policy_from_original,
     replay,
     replicas_for,
 )
@@ -114,25 +115,22 @@ def test_scale_up_cooldown_spaces_increases() -> None:
     assert any(a.reason == "scale-up cooldown" for a in advices)
 
 
-def test_the_original_autoscaling_keys_map_onto_the_policy() -> None:
-    original = {
-        "enable": True,
-        "scaling_strategy": "hybrid",
-        "min_workers": 2,
-        "max_workers": 5,
-        "target_cpu_utilization": 0.7,
-        "scale_up_cooldown": 300,
-        "scale_down_cooldown": 600,
-        "evaluation_period": 30,
-        "prediction_window": 120,
-        "enable_predictive_scaling": True,
-    }
-    policy = policy_from_original(original, capacity=0.5)
-    assert (policy.min_replicas, policy.max_replicas) == (2, 5)
-    assert (policy.step, policy.horizon) == (30.0, 120.0)
-    assert (policy.scale_up_cooldown, policy.scale_down_cooldown) == (300.0, 600.0)
-    with pytest.raises(ConfigError, match="max_workers"):
-        policy_from_original({"max_workers": "ten"}, capacity=1.0)
+def test_the_original_autoscaling_keys_set_the_advice(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        "autoscaling:\n  enable: true\n  scaling_strategy: hybrid\n  min_workers: 2\n"
+        "  max_workers: 5\n  target_cpu_utilization: 0.7\n  scale_up_cooldown: 300\n"
+        "  scale_down_cooldown: 600\n  evaluation_period: 30\n  prediction_window: 120\n"
+        "  enable_predictive_scaling: true\n"
+        "scale_advice: {max_replicas: 4}\n"
+    )
+    advice = load_config(config_file=path).scale_advice
+    assert (advice.min_replicas, advice.max_replicas) == (2, 4)  # the file's own key wins
+    assert (advice.step, advice.horizon) == (30.0, 120.0)
+    assert (advice.scale_up_cooldown, advice.scale_down_cooldown) == (300.0, 600.0)
+    path.write_text("scale_advice: {min_replicas: 3, max_replicas: 2}\n")
+    with pytest.raises(ConfigError, match="scale_advice"):
+        load_config(config_file=path)
 
 
 @pytest.mark.parametrize(

@@ -17,10 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import yaml
 
 from murmurnet.config import load_config
-from murmurnet.distributed.forecast import ScalePolicy, policy_from_original, replay
+from murmurnet.distributed.forecast import ScalePolicy, replay
 from murmurnet.errors import ConfigError
 
 ANSWER_ROUTES = ("/v1/chat/completions", "/v1/murmur")
@@ -51,8 +50,8 @@ def add_parsers(commands: Any) -> None:
     advice.add_argument(
         "--config",
         type=Path,
-        help="YAML file whose `autoscaling` section (the original MurmurNet's keys) "
-        "sets the defaults of these flags",
+        help="YAML file whose `scale_advice` section (or the original MurmurNet's "
+        "`autoscaling` keys) sets the defaults of these flags",
     )
     advice.add_argument("--timeout", type=float, default=10.0, help="seconds to wait")
     advice.add_argument("--json", action="store_true", help="print one JSON object")
@@ -60,14 +59,11 @@ def add_parsers(commands: Any) -> None:
 
 
 def policy_from(args: argparse.Namespace) -> ScalePolicy:
-    """Flags over the file's `autoscaling` section over the defaults."""
-    policy = ScalePolicy(capacity=args.capacity)
-    if args.config is not None:
-        debug = load_config(config_file=args.config).debug  # the whole file is checked
-        args.debug = args.debug or debug
-        raw = yaml.safe_load(args.config.read_text(encoding="utf-8")) or {}
-        section = raw.get("autoscaling") or {}
-        policy = policy_from_original(section, capacity=args.capacity)
+    """Flags over the `scale_advice` settings (env, then the file, whose original
+    `autoscaling` section maps there too) over the defaults."""
+    config = load_config(config_file=args.config)
+    args.debug = args.debug or config.debug
+    policy = ScalePolicy(capacity=args.capacity, **config.scale_advice.model_dump())
     flags = {
         "step": args.step,
         "horizon": args.horizon,

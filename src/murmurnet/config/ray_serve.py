@@ -146,7 +146,7 @@ UNUSED_KEYS = frozenset(
     }
 )
 """The original's other keys (its config_slots.yaml and code): accepted, not used here;
-`prediction_window` belongs to `murmurnet scale-advice`."""
+its workers, cooldowns, `evaluation_period` and `prediction_window` also set `scale_advice`."""
 
 
 def from_legacy_autoscaling(section: dict[str, Any], path: Path) -> dict[str, Any]:

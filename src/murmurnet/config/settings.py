@@ -17,6 +17,7 @@ from murmurnet.config.blackboard import BlackboardSettings
 from murmurnet.config.monitoring import MonitoringSettings
 from murmurnet.config.pool import EndpointSpec, PoolSettings
 from murmurnet.config.ray_serve import RayServeSettings
+from murmurnet.config.scale_advice import ScaleAdviceSettings
 from murmurnet.config.sources import FILE_DATA, FileSource
 
 DEFAULT_MODEL = "qwen2.5-0.5b"
@@ -218,6 +219,11 @@ class RunConfig(BaseSettings):
         default_factory=RayServeSettings,
         description="`serve --ray`: the Ray cluster, model replicas' autoscaling and failover "
         "(the original's autoscaling section maps here).",
+    )
+    scale_advice: ScaleAdviceSettings = Field(
+        default_factory=ScaleAdviceSettings,
+        description="What `murmurnet scale-advice` (experimental) aims for: replica bounds, "
+        "forecast horizon, cooldowns (the original's autoscaling section maps here too).",
     )
 
     @classmethod

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,35 +113,6 @@ class ScalePolicy:
             raise ConfigError("cooldowns cannot be negative")
         if not 0 <= self.tolerance < 1:
             raise ConfigError(f"tolerance must be in [0, 1), not {self.tolerance}")
-
-
-# The original MurmurNet's `autoscaling` keys that bear on this advice (its README and
-# config_slots.yaml; `prediction_window` only in its code, next to `enable_predictive_scaling`,
-# which gated a linear fit of the last ten points). Its defaults match these but one: its
-# scale_up_cooldown was 300 s, long enough to defeat a forecast five minutes ahead.
-ORIGINAL_KEYS = {
-    "min_workers": "min_replicas",
-    "max_workers": "max_replicas",
-    "prediction_window": "horizon",
-    "evaluation_period": "step",
-    "scale_up_cooldown": "scale_up_cooldown",
-    "scale_down_cooldown": "scale_down_cooldown",
-}
-
-
-def policy_from_original(section: Mapping[str, Any], capacity: float) -> ScalePolicy:
-    """A policy from the original's `autoscaling` section; its other keys (CPU and memory
-    targets, queue length, Kubernetes worker templates) are not about forecasting and are
-    left to the reactive scalers. The original had no per-replica capacity: it is given."""
-    values: dict[str, Any] = {}
-    for key, name in ORIGINAL_KEYS.items():
-        if section.get(key) is None:
-            continue
-        value = section[key]
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ConfigError(f"autoscaling.{key} must be a number, not {value!r}")
-        values[name] = int(value) if name.endswith("replicas") else float(value)
-    return ScalePolicy(capacity=capacity, **values)
 
 
 @dataclass(frozen=True)
