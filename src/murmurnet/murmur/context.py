@@ -96,13 +96,19 @@ class RunContext:
                 )
                 self.publish(event)
 
+        # A backend may retry a call whose text nobody has seen (a pool sends it to another
+        # endpoint): only pass a callback when someone is listening.
+        watched = answer_sink is not None or self.bus.active
         with self._stage(stage, len(requests)):
             if len(requests) == 1 or (self.config.parallel and backend.can_batch):
-                replies = backend.generate(requests, on_token=on_token, cancel=self.cancel)
+                sink = on_token if watched else None
+                replies = backend.generate(requests, on_token=sink, cancel=self.cancel)
             else:
                 replies = [
                     backend.generate(
-                        [request], on_token=_shifted(on_token, index), cancel=self.cancel
+                        [request],
+                        on_token=_shifted(on_token, index) if watched else None,
+                        cancel=self.cancel,
                     )[0]
                     for index, request in enumerate(requests)
                 ]
