@@ -50,8 +50,21 @@ class EndpointSpec(BaseModel):
     @field_validator("url")
     @classmethod
     def _http(cls, value: str) -> str:
+        """Parsed as httpx will parse it, so that a URL it cannot use (a bad port, no host)
+        is a line naming the key now, not a traceback from the first round."""
+        import httpx  # here: loading settings stays light for runs without a pool
+
         if not value.startswith(("http://", "https://")):
             raise ValueError(f"endpoint URL {value!r} must start with http:// or https://")
+        try:
+            url = httpx.URL(value)
+            host, port = url.host, url.port
+        except httpx.InvalidURL as exc:
+            raise ValueError(f"endpoint URL {value!r} is not a usable URL: {exc}") from None
+        if not host:
+            raise ValueError(f"endpoint URL {value!r} names no host")
+        if port is not None and not 0 < port < 65536:
+            raise ValueError(f"endpoint URL {value!r} has port {port}, outside 1-65535")
         return value.rstrip("/")
 
     @field_validator("languages")

@@ -69,6 +69,17 @@ class CircuitBreaker:
             self._probing = False
             self._move(State.CLOSED)
 
+    def recovered(self) -> None:
+        """A passing health check: it brings an open or half-open endpoint back, but leaves
+        a closed one's count alone. A server whose /health answers while its completions
+        fail or hang must still be taken out by those failures, even when rounds are rarer
+        than checks."""
+        with self._lock:
+            if self._state is not State.CLOSED:
+                self._failures = 0
+                self._probing = False
+                self._move(State.CLOSED)
+
     def failure(self) -> None:
         """One more failure in a row; a failed probe reopens at once."""
         with self._lock:

@@ -4,7 +4,9 @@ Each check asks the server's root `/health` (llama-server, vLLM and MurmurNet an
 llama-server says 503 while its model loads) and, where there is none, `{url}/models`
 (every OpenAI-compatible server, Ollama included). A failed check counts like a failed
 request on the endpoint's breaker; an open breaker past its cool-down is probed by the
-check itself, so an endpoint that came back rejoins before a real round is risked on it.
+check itself, so an endpoint that came back rejoins before a real round is risked on it. A
+passing check does not clear the failures of real requests: answering /health says little
+about answering a completion.
 """
 
 from __future__ import annotations
@@ -60,9 +62,14 @@ def check(endpoints: Sequence[Endpoint], probe: Probe) -> None:
     for endpoint in endpoints:
         if not endpoint.breaker.allow():
             continue
-        reason = probe(endpoint)
+        try:
+            reason = probe(endpoint)
+        except Exception as exc:
+            # Whatever it was (httpx's InvalidURL is no HTTPError), it is a failed check: a
+            # half-open probe slot is freed and the thread goes on checking the others.
+            reason = f"health check raised {type(exc).__name__}: {' '.join(str(exc).split())}"
         if reason is None:
-            endpoint.breaker.success()
+            endpoint.breaker.recovered()
         else:
             endpoint.failed(reason)
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import TypeVar
 
@@ -100,6 +101,7 @@ class EndpointPool:
         self.context_size = max(sizes) if capable else min(sizes)
         self.failovers = 0
         """Calls that moved to another endpoint after a failure (for logs and tests)."""
+        self._lock = threading.Lock()
         self._own_probe: HttpProbe | None = None
         self._checker: HealthChecker | None = None
         if self.settings.health_interval > 0:
@@ -170,7 +172,8 @@ class EndpointPool:
                         f"began streaming: {_short(exc)}",
                         hint="not retried elsewhere, as the text already sent would repeat",
                     ) from exc
-                self.failovers += 1
+                with self._lock:  # calls from several threads fail over at once
+                    self.failovers += 1
                 if delivery.began:  # nothing reached the caller, but say so
                     log.warning(
                         "%s failed after its answer began (%s); the round starts again on "
