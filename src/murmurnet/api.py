@@ -57,7 +57,8 @@ class Runtime:
 
     `backends` maps model names to ready backends (a `ScriptedBackend` in tests); the
     name "default" is the model every stage uses unless the config names others.
-    `blackboard` makes each run's board (in memory unless another store is given).
+    `blackboard` makes each run's board (in memory unless another store is given); the
+    runtime owns it from then on, and closes it on `close()` if it has a `close`.
     """
 
     def __init__(
@@ -76,6 +77,7 @@ class Runtime:
             self.bus.subscribe(self._log)
         for subscriber in subscribers:
             self.bus.subscribe(subscriber)
+        self._blackboard = blackboard
         self.pipeline = Pipeline(self.pool, blackboard, self.bus)
 
     def subscribe(self, subscriber: Subscriber) -> Subscription:
@@ -133,6 +135,10 @@ class Runtime:
     def close(self) -> None:
         self.bus.close()
         self.pool.close()
+        # A store such as Redis holds connections; the core names no store, so it asks.
+        close_store = getattr(self._blackboard, "close", None)
+        if callable(close_store):
+            close_store()
         if self._log is not None:
             self._log.close()
 

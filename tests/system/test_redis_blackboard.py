@@ -266,6 +266,26 @@ def test_watch_gives_up_waiting_for_a_run_in_one_line(
     assert "no run started within 0.3 s" in err and len(err.strip().splitlines()) == 1
 
 
+def test_watch_of_an_unknown_run_is_a_one_line_error_not_a_hang(
+    settings: BlackboardSettings,
+) -> None:
+    """A mistyped id used to wait forever for a first entry, printing nothing."""
+    flags = ("--redis-url", settings.redis_url, "--namespace", settings.namespace)
+    typo = subprocess.run(
+        murmurnet("watch", "no-such-run", *flags), capture_output=True, text=True, timeout=60
+    )
+    assert typo.returncode == 2 and typo.stdout == ""
+    [line] = typo.stderr.strip().splitlines()
+    assert "no run no-such-run" in line and settings.redis_url in line
+    # A run that has opened its board but written nothing yet is there to watch.
+    blackboard_factory(settings)("quiet", [])
+    quiet = subprocess.run(
+        murmurnet("watch", "quiet", *flags, "--idle", "0.3"),
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert quiet.returncode == 0 and quiet.stdout == "", quiet.stderr
+
+
 def test_serve_writes_its_runs_to_redis(tmp_path: Path, settings: BlackboardSettings) -> None:
     config = config_file(tmp_path, settings, REPLIES)
     port = free_port()
@@ -304,14 +324,13 @@ def test_a_restart_mid_run_with_persistence_loses_no_entry(tmp_path: Path) -> No
         watch_config = tmp_path / "watch.yaml"
         watch_config.write_text(json.dumps({"blackboard": settings.model_dump()}), "utf-8")
         watcher = subprocess.Popen(
-            murmurnet("watch", "run", "--json", "--config", str(watch_config)),
+            murmurnet("watch", "run", "--json", "--config", str(watch_config), "--wait", "60"),
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
         writers = start_writers(settings, "run", names, count=count, pause=0.01)
         client = redis.Redis(port=port)
         key = run_keys(settings.namespace, "run").entries
-        while client.xlen(key) < count // 2:
-            time.sleep(0.01)
+        wait_for_entries(client, key, count // 2, writers, seconds=60)
         servers[0].kill()  # SIGKILL: no chance to flush anything it had not already
         servers[0].wait(10)
         time.sleep(1.0)  # the writers and the watcher are retrying now
@@ -325,6 +344,35 @@ def test_a_restart_mid_run_with_persistence_loses_no_entry(tmp_path: Path) -> No
         assert watcher.returncode == 0, err
         watched = [BlackboardEntry.model_validate_json(line) for line in out.splitlines()]
         assert watched == entries
+
+
+def wait_for_entries(
+    client: redis.Redis,
+    key: str,
+    count: int,
+    writers: list[subprocess.Popen[str]],
+    seconds: float,
+) -> None:
+    """Until the stream holds `count` entries: a writer that died fails the test at once, one
+    that is stuck after `seconds`, instead of the test hanging."""
+    deadline = time.monotonic() + seconds
+    while (written := client.xlen(key)) < count:
+        dead = [w.returncode for w in writers if w.poll() is not None]
+        if dead or time.monotonic() > deadline:
+            pytest.fail(f"{written} of {count} entries written; writers exited with {dead}")
+        time.sleep(0.01)
+
+
+def test_waiting_for_writers_ends_when_they_die(settings: BlackboardSettings) -> None:
+    dead = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"], text=True)
+    dead.wait(30)
+    client = redis.Redis.from_url(settings.redis_url)
+    started = time.monotonic()
+    with pytest.raises(pytest.fail.Exception, match=r"0 of 5 entries written; .*\[3\]"):
+        wait_for_entries(client, "nothing", 5, [dead], seconds=30)
+    assert time.monotonic() - started < 5
+    with pytest.raises(pytest.fail.Exception, match="0 of 5"):
+        wait_for_entries(client, "nothing", 5, [], seconds=0.2)  # alive but stuck
 
 
 def test_redis_gone_for_good_is_a_one_line_error(tmp_path: Path) -> None:

@@ -23,18 +23,27 @@ from murmurnet.types import BlackboardEntry
 
 
 def add_parsers(commands: Any) -> None:
-    watch = commands.add_parser("watch", help="follow a run's blackboard on Redis as it is written")
+    watch = commands.add_parser(
+        "watch",
+        help="follow a run's blackboard on Redis as it is written",
+        description="Print a run's entries, then each new one, until its final answer. A run "
+        "that failed or was killed never writes one: pass --idle to stop watching it.",
+    )
     watch.add_argument(
         "run_id", nargs="?", help="the run to follow (default: the newest one to start)"
     )
     watch.add_argument("--json", action="store_true", help="print one JSON object per entry")
     watch.add_argument(
-        "--idle", type=float, help="stop after this many seconds without a new entry"
+        "--idle",
+        type=float,
+        help="stop after this many seconds without a new entry (default: wait for the final "
+        "answer, which a failed run never writes)",
     )
     watch.add_argument(
         "--wait",
         type=float,
-        help="without RUN_ID: seconds to wait for a first run (default: until one starts)",
+        help="seconds to wait for RUN_ID to start (default: it must exist already) or, "
+        "without RUN_ID, for a first run (default: until one starts)",
     )
     watch.add_argument("--redis-url", help="Redis of the run (default: blackboard.redis_url)")
     watch.add_argument("--namespace", help="key prefix of the run (default: blackboard.namespace)")
@@ -72,6 +81,7 @@ def run_watch(args: argparse.Namespace) -> int:
     settings = settings_of(args)
     try:
         from murmurnet.distributed import redis_watch
+        from murmurnet.distributed.redis_client import redacted
     except ImportError as exc:
         raise MissingDependencyError(
             f"watching needs the {exc.name} package", hint="pip install 'murmurnet[redis]'"
@@ -85,6 +95,12 @@ def run_watch(args: argparse.Namespace) -> int:
                 hint="is it on the same Redis and namespace?",
             )
         print(f"{PROG}: watching run {run_id}", file=sys.stderr, flush=True)
+    elif not redis_watch.run_exists(settings, run_id, wait=args.wait or 0.0):
+        raise ConfigError(
+            f"no run {run_id} on the Redis at {redacted(settings.redis_url)} "
+            f"(namespace {settings.namespace})",
+            hint="check the run id and --namespace, or --wait for a run about to start",
+        )
     for entry in redis_watch.follow(settings, run_id, idle=args.idle):
         print(
             json.dumps(entry.model_dump(mode="json"), ensure_ascii=False)

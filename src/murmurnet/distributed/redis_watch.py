@@ -37,6 +37,27 @@ def newest_run(settings: BlackboardSettings, wait: float | None = None) -> str |
         client.close()
 
 
+def run_exists(settings: BlackboardSettings, run_id: str, wait: float = 0.0) -> bool:
+    """Whether `run_id` was ever opened on this Redis and namespace, waiting up to `wait`
+    seconds for it to start. `follow` itself cannot tell a mistyped id from a quiet run: it
+    would wait for a first entry forever."""
+    client = connect(settings)
+    index, entries = runs_key(settings.namespace), run_keys(settings.namespace, run_id).entries
+    deadline = time.monotonic() + wait
+    try:
+        while True:
+            # The index knows a run before its first write; the stream outlives a trimmed index.
+            if retrying(settings, lambda: client.zscore(index, run_id)) is not None:
+                return True
+            if retrying(settings, lambda: client.exists(entries)):
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.2)
+    finally:
+        client.close()
+
+
 def follow(
     settings: BlackboardSettings,
     run_id: str,
