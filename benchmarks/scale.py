@@ -59,7 +59,6 @@ def config_for(args: argparse.Namespace, replicas: int) -> dict[str, Any]:
         "seed": 7,
         "ray_serve": {
             "models": {"min_replicas": replicas, "max_replicas": replicas},
-            "ingress": {"min_replicas": 1, "max_replicas": 1},
             # Two replicas and the ingress fit a 2-core node: Ray's CPUs are reservations.
             "replica_cpus": 0.5,
             "ingress_cpus": 0.1,

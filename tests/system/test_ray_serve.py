@@ -40,11 +40,10 @@ MODEL = "Model-default"
 
 def settings(word_delay: float = 0.03, **ray_serve: Any) -> RunConfig:
     scripted = {"type": "scripted", "responses": [REPLY] * 3000, "word_delay": word_delay}
-    fixed_ingress = {"min_replicas": 1, "max_replicas": 1}
     return RunConfig(
         models={"default": scripted},
         agents=AGENTS,
-        ray_serve={"ingress": fixed_ingress, "ingress_cpus": 0.1, **ray_serve},
+        ray_serve={"ingress_cpus": 0.1, **ray_serve},
     )
 
 
@@ -270,6 +269,10 @@ def test_a_replica_killed_mid_round_loses_no_answer_and_no_entry(
     for result in results:
         assert isinstance(result, dict), result
         assert_whole(result, expected)
+    # The kill hit rounds in flight, and the ingress sent them again (its log says so).
+    logs = cluster.temp_dir.glob("session_*/logs/**/*")
+    said = (path.read_text(errors="replace") for path in logs if path.is_file())
+    assert any("a replica failed" in text and "sending the call again" in text for text in said)
     # Serve replaced the dead replica.
     deadline = time.monotonic() + 60
     while running_replicas() < 2 and time.monotonic() < deadline:
@@ -378,7 +381,6 @@ def test_a_murmur_on_the_real_bundled_model_in_a_ray_replica(
         threads=1,
         ray_serve={
             "models": {"min_replicas": 1, "max_replicas": 1},
-            "ingress": {"min_replicas": 1, "max_replicas": 1},
             "ingress_cpus": 0.1,
         },
     )

@@ -81,10 +81,9 @@ def test_bad_scaling_settings_are_one_error_naming_the_key(
 
 def test_rays_own_schema_takes_the_autoscaling_config() -> None:
     config = pytest.importorskip("ray.serve.config")
-    scaling = RunConfig().ray_serve
-    for section in (scaling.models, scaling.ingress):
-        parsed = config.AutoscalingConfig(**section.autoscaling_config())
-        assert parsed.max_replicas == section.max_replicas
+    section = RunConfig().ray_serve.models
+    parsed = config.AutoscalingConfig(**section.autoscaling_config())
+    assert parsed.max_replicas == section.max_replicas
 
 
 # --- deployments --------------------------------------------------------------------------
@@ -293,6 +292,19 @@ def test_a_retry_that_says_something_else_than_was_shown_fails() -> None:
         ]
     )
     with pytest.raises(BackendFailedError, match="differs"):
+        backend(handle).generate([request()], on_token=lambda *_: None)
+
+
+def test_a_retry_that_stops_short_of_what_was_shown_fails() -> None:
+    from murmurnet.errors import BackendFailedError
+
+    handle = FakeHandle(
+        generate_stream=[
+            stream("Answer", ": 4", then=died()),
+            stream("Answer", then=("done", completions("Answer"))),
+        ]
+    )
+    with pytest.raises(BackendFailedError, match="shorter"):
         backend(handle).generate([request()], on_token=lambda *_: None)
 
 

@@ -61,12 +61,6 @@ class ScalingSettings(BaseModel):
         return self.model_dump()
 
 
-def _ingress_scaling() -> ScalingSettings:
-    return ScalingSettings(
-        min_replicas=1, max_replicas=2, target_ongoing_requests=16, downscale_delay_s=300
-    )
-
-
 class RayServeSettings(BaseModel):
     """Where the Serve application runs and how its deployments scale and fail over."""
 
@@ -82,15 +76,16 @@ class RayServeSettings(BaseModel):
         description="autoscaling of every model deployment (the original `autoscaling` "
         "section maps here)",
     )
-    ingress: ScalingSettings = Field(
-        default_factory=_ingress_scaling,
-        description="autoscaling of the HTTP ingress, which runs the murmurs' pipelines",
-    )
     max_ongoing_requests: int = Field(
         8, ge=1, le=1024, description="rounds one model replica takes at once; more wait"
     )
     ingress_max_ongoing_requests: int = Field(
-        64, ge=1, le=4096, description="HTTP requests one ingress replica takes at once"
+        64,
+        ge=1,
+        le=4096,
+        description="HTTP requests the ingress takes at once. It is one replica: runs, their "
+        "events and /metrics live in its memory, and a second replica would answer "
+        "GET /v1/murmur/{id} with 404 for runs the first one holds",
     )
     replica_cpus: float | None = Field(
         None,

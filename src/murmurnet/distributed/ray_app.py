@@ -138,7 +138,7 @@ def build_app(config: RunConfig, options: ServerOptions | None = None) -> Applic
         models[key] = deployment.bind(spec, load_options(config))
     ingress = serve.deployment(
         name=INGRESS,
-        autoscaling_config=settings.ingress.autoscaling_config(),
+        num_replicas=1,  # runs live in its memory (see ingress_max_ongoing_requests)
         max_ongoing_requests=settings.ingress_max_ongoing_requests,
         ray_actor_options={"num_cpus": settings.ingress_cpus},
     )(serve.ingress()(MurmurNetIngress))

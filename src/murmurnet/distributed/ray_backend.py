@@ -173,6 +173,8 @@ class RayModel:
             try:
                 for kind, value in _messages(stream, cancel):
                     if kind != "pieces":
+                        if isinstance(value, list):
+                            self._check_whole(value, shown)
                         return value  # type: ignore[no-any-return]
                     for index, piece in value:
                         made[index] = made.get(index, "") + piece
@@ -182,6 +184,17 @@ class RayModel:
             raise BackendFailedError(f"model {self.name!r}: the stream ended without an answer")
 
         return self._retrying(attempt, cancel)
+
+    def _check_whole(self, completions: list[Completion], shown: dict[int, str]) -> None:
+        """A retry that stopped short of what an earlier attempt showed would return less
+        than the caller saw."""
+        for index, seen in shown.items():
+            if not completions[index].text.startswith(seen):
+                raise BackendFailedError(
+                    f"model {self.name!r}: a replica died while its answer was being "
+                    "streamed, and the retry's answer is shorter than what was shown",
+                    hint="set a seed, or ask without streaming, to make retries repeat",
+                )
 
     def _pass_on(
         self,
