@@ -9,6 +9,7 @@ from itertools import pairwise
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from murmurnet.config import load_config
 from murmurnet.distributed.forecast import (
@@ -142,8 +143,8 @@ def test_the_original_autoscaling_keys_set_the_advice(tmp_path: Path) -> None:
         {"capacity": 1.0, "tolerance": 1.0},
     ],
 )
-def test_a_wrong_policy_is_a_config_error(wrong: dict[str, float]) -> None:
-    with pytest.raises(ConfigError):
-        ScalePolicy(**wrong)  # type: ignore[arg-type]
+def test_a_wrong_policy_is_refused(wrong: dict[str, float]) -> None:
+    with pytest.raises(ValidationError):
+        ScalePolicy(**wrong)
     with pytest.raises(ConfigError):
         Smoothing(alpha=0.0)

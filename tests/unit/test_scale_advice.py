@@ -158,7 +158,7 @@ def test_a_wrong_flag_is_one_line(
     prometheus: FakePrometheus, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert advise(prometheus, "--min-replicas", "4", "--max-replicas", "2") == 2
-    assert "replica bounds" in capsys.readouterr().err
+    assert "max_replicas 2 is below min_replicas 4" in capsys.readouterr().err
     assert prometheus.asked == []  # refused before any query
 
 

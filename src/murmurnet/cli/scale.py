@@ -12,11 +12,11 @@ import argparse
 import json
 import math
 import time
-from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
 import httpx
+from pydantic import ValidationError
 
 from murmurnet.config import load_config
 from murmurnet.distributed.forecast import ScalePolicy, replay
@@ -63,14 +63,20 @@ def policy_from(args: argparse.Namespace) -> ScalePolicy:
     `autoscaling` section maps there too) over the defaults."""
     config = load_config(config_file=args.config)
     args.debug = args.debug or config.debug
-    policy = ScalePolicy(capacity=args.capacity, **config.scale_advice.model_dump())
     flags = {
         "step": args.step,
         "horizon": args.horizon,
         "min_replicas": args.min_replicas,
         "max_replicas": args.max_replicas,
     }
-    return replace(policy, **{key: value for key, value in flags.items() if value is not None})
+    given = {key: value for key, value in flags.items() if value is not None}
+    try:
+        return ScalePolicy(capacity=args.capacity, **{**config.scale_advice.model_dump(), **given})
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        why = error["msg"].removeprefix("Value error, ")
+        flag = "-".join(str(part) for part in error["loc"]).replace("_", "-")
+        raise ConfigError(f"--{flag}: {why}" if flag else why) from None
 
 
 def range_query(
@@ -126,7 +132,7 @@ def run_scale_advice(args: argparse.Namespace) -> int:
         raise ConfigError("the query returned only NaN values", hint="check --query")
     advice = replay(policy, rates)[-1]
     if args.json:
-        policy_json = asdict(policy)
+        policy_json = policy.model_dump()
         data = {"experimental": True, **advice.as_dict(), "points": len(rates)}
         print(json.dumps({**data, "policy": policy_json}))
         return 0

@@ -16,7 +16,6 @@ from pydantic import ValidationError
 from murmurnet.config.blackboard import from_legacy_compression
 from murmurnet.config.pool import from_legacy_coordination
 from murmurnet.config.ray_serve import from_legacy_autoscaling
-from murmurnet.config.scale_advice import from_legacy_autoscaling as legacy_advice
 from murmurnet.config.settings import ENV_PREFIX, RunConfig
 from murmurnet.config.sources import FILE_DATA
 from murmurnet.errors import ConfigError
@@ -58,7 +57,7 @@ def read_config_file(path: Path) -> dict[str, Any]:
     legacy_pool: dict[str, Any] = {}
     legacy_board: dict[str, Any] = {}
     legacy_ray: dict[str, Any] = {}
-    legacy_advice_values: dict[str, Any] = {}
+    legacy_advice: dict[str, Any] = {}
     for key, value in raw.items():
         name = str(key).replace("-", "_")
         if name in LEGACY_SECTIONS:
@@ -66,8 +65,9 @@ def read_config_file(path: Path) -> dict[str, Any]:
             if name == "distributed_coordination":
                 legacy_pool = from_legacy_coordination(value, path)
             if name == "autoscaling":
-                legacy_ray = from_legacy_autoscaling(value, path)
-                legacy_advice_values = legacy_advice(value, path)
+                legacy_scaling = from_legacy_autoscaling(value, path)
+                legacy_ray = legacy_scaling["ray_serve"]
+                legacy_advice = legacy_scaling["scale_advice"]
             algorithm = value.get("consensus_algorithm")
             if algorithm is not None:
                 data.setdefault("consensus", _LEGACY_CONSENSUS[algorithm])
@@ -91,9 +91,9 @@ def read_config_file(path: Path) -> dict[str, Any]:
         # The file's own `ray_serve.models` keys win over the original's.
         models = {**legacy_ray["models"], **own_ray.get("models", {})}
         data["ray_serve"] = {**own_ray, "models": models}
-    if legacy_advice_values and isinstance(data.get("scale_advice", {}), dict):
+    if legacy_advice and isinstance(data.get("scale_advice", {}), dict):
         # The file's own `scale_advice` keys win over the original's.
-        data["scale_advice"] = {**legacy_advice_values, **data.get("scale_advice", {})}
+        data["scale_advice"] = {**legacy_advice, **data.get("scale_advice", {})}
     return data
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from murmurnet.config.scale_advice import ADVICE_KEYS
 from murmurnet.errors import ConfigError
 
 
@@ -129,7 +130,6 @@ UNUSED_KEYS = frozenset(
         "scale_up_threshold",
         "scale_down_threshold",
         "enable_predictive_scaling",
-        "prediction_window",
         "use_kubernetes",
         "kubernetes_namespace",
         "deployment_name",
@@ -144,30 +144,30 @@ UNUSED_KEYS = frozenset(
 its workers, cooldowns, `evaluation_period` and `prediction_window` also set `scale_advice`."""
 
 
-def from_legacy_autoscaling(section: dict[str, Any], path: Path) -> dict[str, Any]:
-    """The `ray_serve` values the original's `autoscaling` section means.
+def from_legacy_autoscaling(section: dict[str, Any], path: Path) -> dict[str, dict[str, Any]]:
+    """The settings the original's `autoscaling` section means: `ray_serve` (the model
+    replicas' scaling) and `scale_advice` (what the forecaster aims for).
 
     `enable: false` pins the model replicas at `min_workers` (Serve's bounds equal), which
     is what a disabled autoscaler with that many workers did.
     """
-    for key in section:
-        if key != "enable" and key not in ORIGINAL_KEYS and key not in UNUSED_KEYS:
-            known = sorted({"enable", *ORIGINAL_KEYS, *UNUSED_KEYS})
+    numeric = {*ORIGINAL_KEYS, *ADVICE_KEYS}
+    for key, value in section.items():
+        if key != "enable" and key not in numeric and key not in UNUSED_KEYS:
+            known = sorted({"enable", *numeric, *UNUSED_KEYS})
             raise ConfigError(
                 f"unknown key 'autoscaling.{key}' in config file {path}",
                 hint=f"the section takes {', '.join(known)}",
             )
-    scaling: dict[str, Any] = {}
-    for key, name in ORIGINAL_KEYS.items():
-        value = section.get(key)
-        if value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, int | float):
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if key in numeric and value is not None and not number:
             raise ConfigError(
                 f"invalid autoscaling.{key} {value!r} in config file {path}",
                 hint="give a number",
             )
-        scaling[name] = value
+    given = {key: value for key, value in section.items() if value is not None}
+    scaling = {name: given[key] for key, name in ORIGINAL_KEYS.items() if key in given}
     if section.get("enable", True) is False and "min_replicas" in scaling:
         scaling["max_replicas"] = scaling["min_replicas"]
-    return {"models": scaling} if scaling else {}
+    advice = {name: given[key] for key, name in ADVICE_KEYS.items() if key in given}
+    return {"ray_serve": {"models": scaling} if scaling else {}, "scale_advice": advice}

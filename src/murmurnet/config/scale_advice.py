@@ -1,20 +1,16 @@
 """The `scale_advice` settings: what `murmurnet scale-advice` (experimental) aims for.
 
 The original MurmurNet's `autoscaling` section maps here as well as onto `ray_serve.models`
-(see `from_legacy_autoscaling`): its workers bound the replicas, `evaluation_period` is the
-series' resolution, `prediction_window` how far ahead capacity must be ready, and its
-cooldowns keep the advice from swinging. Its default scale_up_cooldown was 300 s, long
-enough to defeat a forecast five minutes ahead, so ours is 60 s.
+(`ray_serve.from_legacy_autoscaling` reads it once for both): its workers bound the
+replicas, `evaluation_period` is the series' resolution, `prediction_window` how far ahead
+capacity must be ready, and its cooldowns keep the advice from swinging. Its default
+scale_up_cooldown was 300 s, long enough to defeat a forecast five minutes ahead, so ours
+is 60 s.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-
-from murmurnet.errors import ConfigError
 
 
 class ScaleAdviceSettings(BaseModel):
@@ -52,7 +48,7 @@ class ScaleAdviceSettings(BaseModel):
         return self
 
 
-ORIGINAL_KEYS = {
+ADVICE_KEYS = {
     "min_workers": "min_replicas",
     "max_workers": "max_replicas",
     "prediction_window": "horizon",
@@ -62,19 +58,3 @@ ORIGINAL_KEYS = {
 }
 """The original `autoscaling` keys that bear on the advice (its README and config_slots.yaml;
 `prediction_window` only in its code, beside `enable_predictive_scaling`)."""
-
-
-def from_legacy_autoscaling(section: dict[str, Any], path: Path) -> dict[str, Any]:
-    """The `scale_advice` values the original's `autoscaling` section means (its keys were
-    checked by `ray_serve.from_legacy_autoscaling`)."""
-    advice: dict[str, Any] = {}
-    for key, name in ORIGINAL_KEYS.items():
-        value = section.get(key)
-        if value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ConfigError(
-                f"invalid autoscaling.{key} {value!r} in config file {path}", hint="give a number"
-            )
-        advice[name] = value
-    return advice

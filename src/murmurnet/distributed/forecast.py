@@ -24,9 +24,12 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from pydantic import ConfigDict, Field
+
+from murmurnet.config.scale_advice import ScaleAdviceSettings
 from murmurnet.errors import ConfigError
 
 
@@ -84,35 +87,15 @@ def replicas_for(rate: float, capacity: float, low: int, high: int) -> int:
     return min(max(needed, low), high)
 
 
-@dataclass(frozen=True)
-class ScalePolicy:
-    """What the advisor aims for. Times are in seconds; `step` is the series' resolution
-    (a Prometheus range query's `step`), `horizon` how far ahead capacity must be ready."""
+class ScalePolicy(ScaleAdviceSettings):
+    """The `scale_advice` settings plus what only the caller knows: the requests/s one
+    replica serves. `step` is the series' resolution (a Prometheus range query's `step`),
+    `horizon` how far ahead capacity must be ready, both in seconds."""
 
-    capacity: float
-    min_replicas: int = 1
-    max_replicas: int = 10
-    horizon: float = 300.0
-    step: float = 60.0
-    scale_up_cooldown: float = 60.0
-    scale_down_cooldown: float = 600.0
-    tolerance: float = 0.1
-    smoothing: Smoothing = field(default_factory=Smoothing)
+    model_config = ConfigDict(frozen=True)
 
-    def __post_init__(self) -> None:
-        if self.capacity <= 0:
-            raise ConfigError(f"capacity per replica must be above 0, not {self.capacity}")
-        if not 0 <= self.min_replicas <= self.max_replicas or self.max_replicas < 1:
-            raise ConfigError(
-                f"replica bounds {self.min_replicas}-{self.max_replicas} are not "
-                "0 <= min <= max, max >= 1"
-            )
-        if self.step <= 0 or self.horizon < 0:
-            raise ConfigError("step must be above 0 and horizon at least 0")
-        if self.scale_up_cooldown < 0 or self.scale_down_cooldown < 0:
-            raise ConfigError("cooldowns cannot be negative")
-        if not 0 <= self.tolerance < 1:
-            raise ConfigError(f"tolerance must be in [0, 1), not {self.tolerance}")
+    capacity: float = Field(gt=0, description="requests/s one replica serves")
+    smoothing: Smoothing = Field(default_factory=Smoothing)
 
 
 @dataclass(frozen=True)
