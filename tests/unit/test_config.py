@@ -108,3 +108,34 @@ def test_shipped_examples_load() -> None:
     assert [r.name for r in roles] == ["researcher", "fact_checker", "critic"]
     with_file = load_config({"role_files": [root / "examples" / "roles-ja.yaml"]})
     assert available_roles(with_file, "ja")["teacher"].title == "先生"
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("performance_optimization:\n  compresion_algorithm: lz4\n", "compresion_algorithm"),
+        ("performance_optimization:\n  compression_threshold_bytes: big\n", "threshold"),
+        ("distributed_coordination:\n  heartbeat_interval: fast\n", "heartbeat_interval"),
+        ("distributed_coordination:\n  max_load_threshold: high\n", "max_load_threshold"),
+    ],
+)
+def test_the_original_sections_name_the_key_the_user_wrote(
+    tmp_path: Path, text: str, named: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(config_file=write(tmp_path, text))
+    line = caught.value.one_line()
+    assert named in line and "\n" not in line
+    assert "endpoint_pool" not in line and "blackboard." not in line
+
+
+def test_the_original_compression_keys_set_the_blackboard(tmp_path: Path) -> None:
+    original = (
+        "performance_optimization:\n  enable: true\n  enable_latency_tracing: true\n"
+        "  enable_compression: true\n  compression_algorithm: lz4\n"
+        "  compression_threshold_bytes: 2048\n  batch_size: 10\n"
+    )
+    board = load_config(config_file=write(tmp_path, original)).blackboard
+    assert (board.compression, board.compress_above) == ("zstd", 2048)
+    off = "performance_optimization:\n  enable_compression: false\n"
+    assert load_config(config_file=write(tmp_path, off)).blackboard.compression == "none"

@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from murmurnet.config.blackboard import from_legacy_compression
+from murmurnet.config.blackboard import from_legacy_performance
 from murmurnet.config.pool import from_legacy_coordination
 from murmurnet.config.ray_serve import from_legacy_autoscaling
 from murmurnet.config.settings import ENV_PREFIX, RunConfig
@@ -71,8 +71,8 @@ def read_config_file(path: Path) -> dict[str, Any]:
             algorithm = value.get("consensus_algorithm")
             if algorithm is not None:
                 data.setdefault("consensus", _LEGACY_CONSENSUS[algorithm])
-            if value.get("compression_algorithm") is not None:
-                legacy_board = from_legacy_compression(value["compression_algorithm"])
+            if name == "performance_optimization":
+                legacy_board = from_legacy_performance(value, path)
             continue
         if name not in RunConfig.model_fields:
             raise ConfigError(

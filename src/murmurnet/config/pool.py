@@ -147,6 +147,13 @@ def from_legacy_coordination(section: dict[str, Any], path: Path) -> dict[str, A
                 hint="choose one of round_robin, least_loaded, capability_aware, hybrid",
             )
         values["strategy"] = _STRATEGIES[strategy]
+    for key in ("heartbeat_interval", "max_load_threshold"):
+        value = section.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise ConfigError(
+                f"invalid distributed_coordination.{key} {value!r} in config file {path}",
+                hint="give a number",
+            )
     interval = section.get("heartbeat_interval")
     if interval is not None:
         values["health_interval"] = interval
