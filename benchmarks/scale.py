@@ -144,7 +144,12 @@ def load(url: str, questions: list[str], clients: int) -> dict[str, Any]:
                 except queue.Empty:
                     return
                 tick = time.perf_counter()
-                response = http.post(f"{url}/v1/murmur", json={"question": question})
+                try:
+                    response = http.post(f"{url}/v1/murmur", json={"question": question})
+                except httpx.HTTPError as exc:  # counted, and the client goes on
+                    with lock:
+                        failed.append(f"{type(exc).__name__}: {exc}")
+                    continue
                 with lock:
                     if response.status_code == 200:
                         seconds.append(time.perf_counter() - tick)
@@ -217,8 +222,8 @@ def main() -> None:
             f"{row['per_s']:7.3f} {row['p50_s'] or 0:7.2f} {row['p95_s'] or 0:7.2f}",
             flush=True,
         )
-    if "plain" in rows and "ray1" in rows and rows["ray1"]["per_s"]:
-        plain, ray1 = rows["plain"], rows["ray1"]
+    plain, ray1 = rows.get("plain"), rows.get("ray1")
+    if plain and ray1 and plain["p50_s"] and ray1["p50_s"] and ray1["per_s"]:
         slower = plain["per_s"] / ray1["per_s"] - 1
         print(
             f"Ray at one replica over the plain server: {slower:+.1%} wall time per "
