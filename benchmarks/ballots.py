@@ -32,6 +32,17 @@ def latest_fingerprint(records: list[RowResult], strategy: str) -> str:
     return with_ballots[-1].fingerprint
 
 
+def agent_names(record: RowResult) -> list[str]:
+    """Each contribution's role, numbered where two agents share one ("second 1")."""
+    roles = [c.role for c in record.contributions]
+    seen: dict[str, int] = defaultdict(int)
+    names = []
+    for role in roles:
+        seen[role] += 1
+        names.append(f"{role} {seen[role]}" if roles.count(role) > 1 else role)
+    return names
+
+
 def table(
     records: list[RowResult], rows: dict[str, EvalRow], strategy: str, fingerprint: str
 ) -> dict[str, list[str]]:
@@ -50,10 +61,10 @@ def table(
         for record in group:
             row = rows[record.id]
             any_right = False
-            for contribution in record.contributions:
+            for name, contribution in zip(agent_names(record), record.contributions, strict=True):
                 outcome = score(contribution.text, row)
-                answered[contribution.role] += bool(outcome.extracted)
-                right[contribution.role] += outcome.correct
+                answered[name] += bool(outcome.extracted)
+                right[name] += outcome.correct
                 any_right = any_right or outcome.correct
             oracle += any_right
             if record.id in plains:
@@ -62,7 +73,7 @@ def table(
         n = len(group)
         out = [f"{source}: {n} rows", "", "| agent | answered | right | accuracy |"]
         out.append("|---|---:|---:|---:|")
-        for role in dict.fromkeys(c.role for r in group for c in r.contributions):
+        for role in dict.fromkeys(name for r in group for name in agent_names(r)):
             out.append(f"| {role} | {answered[role]} | {right[role]} | {right[role] / n:.1%} |")
         voted = sum(r.correct for r in group)
         out.append(f"| **the vote ({strategy})** | {n} | {voted} | {voted / n:.1%} |")
