@@ -20,9 +20,10 @@ from ray.cluster_utils import Cluster
 
 def main() -> None:
     head, worker = json.loads(sys.argv[1])
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
     cluster = Cluster(initialize_head=True, head_node_args=head)
     cluster.add_node(**worker)
+    # Blocked only now: the nodes' daemons would inherit the mask and ignore SIGTERM.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
     print(cluster.address, flush=True)
     signal.sigwait({signal.SIGTERM, signal.SIGINT})
     cluster.shutdown()

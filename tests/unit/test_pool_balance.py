@@ -1,8 +1,10 @@
-"""The endpoint pool's strategies and circuit breaker, on fakes: which endpoint a round goes
-to, and how a failing endpoint is taken out and probed back."""
+"""The endpoint pool's strategies, circuit breaker and health checks, on fakes: which
+endpoint a round goes to, how a failing endpoint is taken out and probed back, and that a
+passing or broken health check neither hides failing requests nor ends the checks."""
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 
 import pytest
@@ -11,7 +13,10 @@ from murmurnet import GenerationRequest, Message, ScriptedBackend
 from murmurnet.distributed.balance import Balancer, Need, language_of
 from murmurnet.distributed.breaker import CircuitBreaker, State
 from murmurnet.distributed.endpoint import Endpoint
-from murmurnet.distributed.health import check
+from murmurnet.distributed.health import HealthChecker, HttpProbe, check
+
+BAD_PORT = "http://127.0.0.1:80a0/v1"
+"""A URL httpx refuses to use (InvalidURL, which is no HTTPError)."""
 
 
 def state(breaker: CircuitBreaker) -> State:
@@ -206,3 +211,64 @@ def test_every_strategy_spreads_equal_idle_endpoints(strategy: str) -> None:
     pool = [endpoint("a"), endpoint("b")]
     counts = Counter(firsts(Balancer(strategy), pool, ENGLISH, 10))  # type: ignore[arg-type]
     assert counts == {"a": 5, "b": 5}
+
+
+def test_a_probe_that_raises_fails_its_endpoint_and_frees_the_half_open_slot() -> None:
+    clock = Clock()
+    bad = endpoint(BAD_PORT, clock=clock)
+    probe = HttpProbe(timeout=1)
+    try:
+        check([bad], probe)  # httpx raises InvalidURL, which is no HTTPError
+        assert bad.breaker.failures == 1 and "InvalidURL" in bad.last_error
+        check([bad], probe)
+        assert state(bad.breaker) is State.OPEN
+        clock.now = 5.0
+        check([bad], probe)  # the half-open probe raises: it reopens, slot freed
+        assert state(bad.breaker) is State.OPEN
+        clock.now = 10.0
+        assert bad.breaker.allow()  # the next probe is let through
+    finally:
+        probe.close()
+
+
+def test_a_probe_that_raises_does_not_end_the_health_checks() -> None:
+    bad, good = endpoint(BAD_PORT), endpoint("http://good")
+    probed: list[str] = []
+    seen_twice = threading.Event()
+
+    def probe(target: Endpoint) -> str | None:
+        probed.append(target.url)
+        if probed.count("http://good") >= 2:
+            seen_twice.set()
+        if target is bad:
+            raise RuntimeError("probe bug")
+        return None
+
+    checker = HealthChecker([bad, good], probe, interval=0.01)
+    try:
+        assert seen_twice.wait(5), f"the checks stopped after {probed}"
+    finally:
+        checker.close()
+    assert state(bad.breaker) is State.OPEN
+    assert bad.describe() == f"{BAD_PORT} (open: health check raised RuntimeError: probe bug)"
+
+
+def test_a_passing_health_check_does_not_clear_failed_requests() -> None:
+    clock = Clock()
+    sick = endpoint("http://sick", clock=clock)  # /health says 200, completions fail
+
+    def healthy(_target: Endpoint) -> str | None:
+        return None
+
+    sick.failed("no answer within 60 s")
+    check([sick], healthy)
+    assert sick.breaker.failures == 1 and state(sick.breaker) is State.CLOSED
+    sick.failed("no answer within 60 s")
+    assert state(sick.breaker) is State.OPEN  # two request failures, checks in between
+    clock.now = 5.0
+    check([sick], healthy)  # past its cool-down a passing check still brings it back
+    assert state(sick.breaker) is State.CLOSED and sick.breaker.failures == 0
+    sick.failed("no answer within 60 s")
+    sick.breaker.success()  # a request that succeeds still clears the count
+    sick.failed("no answer within 60 s")
+    assert state(sick.breaker) is State.CLOSED

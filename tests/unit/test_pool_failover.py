@@ -404,3 +404,46 @@ def test_the_health_check_falls_back_to_the_model_list() -> None:
         probe.close()
         server.shutdown()
         server.server_close()
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("http://127.0.0.1:80a0/v1", "Invalid port: '80a0'"),
+        ("http:///v1", "names no host"),
+        ("http://127.0.0.1:99999/v1", "outside 1-65535"),
+    ],
+)
+def test_an_endpoint_url_httpx_cannot_use_is_a_config_error_naming_the_key(
+    tmp_path: Path, url: str, message: str
+) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        f"models:\n  default:\n    type: pool\n    endpoints:\n      - url: {url!r}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as bad:
+        load_config({}, path)
+    line = bad.value.one_line()
+    assert "'models.default.endpoints.0.url'" in line and str(path) in line
+    assert url in line and message in line and "\n" not in line
+
+
+def test_good_endpoint_urls_still_load() -> None:
+    urls = ["http://127.0.0.1:8000/v1/", "https://example.org/v1", "http://[::1]:8080/v1"]
+    config = RunConfig(models={"m": {"type": "pool", "endpoints": [{"url": u} for u in urls]}})
+    assert [e.url for e in config.models["m"].endpoints] == [u.rstrip("/") for u in urls]
+
+
+def test_the_failover_count_is_kept_under_the_pools_lock() -> None:
+    backend = pool(Broken("down"), reply("up"))
+    answers: list[str] = []
+    worker = threading.Thread(
+        target=lambda: answers.extend(c.text for c in backend.generate(round_of(1)))
+    )
+    with backend._lock:
+        worker.start()
+        time.sleep(0.2)
+        assert worker.is_alive() and backend.failovers == 0  # waits for the lock to count
+    worker.join(5)
+    assert answers == ["up answers agent 1"] and backend.failovers == 1

@@ -9,7 +9,10 @@ sampled; a programmer's program runs in the calculator and one that fails abstai
 program that ran weighs 2: it wins alone unless two other answers agree against it. On the
 first 40 GSM8K dev rows the bundled (coder) model's programs were right 37.8 % of the time
 against 21.6 % for its greedy step-by-step prose, as PAL and Program of Thoughts found for
-larger models (benchmarks/results/eval-default/ballots.md). For a question that lists
+larger models (benchmarks/results/eval-default/ballots.md). On rows held out from that
+choice the lead was thin or reversed (27.5 % against 25 % on rows 41–80, 30 % against 40 %
+on rows 81–120; eval-heldout/ballots.md), while the murmur still stayed at or above plain
+there, so the weight stands until a larger check. For a question that lists
 options, the model's likelihood of each option votes too. Every answer is read the way the scorer
 reads a reply, and a tie goes to the plain answer: the murmur leaves the single model's
 answer only when more of its peers agree on another.
