@@ -88,10 +88,12 @@ def test_a_failed_program_abstains() -> None:
         {
             "plain": "He has 17.",
             "round 1/agent 2": "Answer: 23",
-            "round 1/agent 3": "```python\nprint(1 / 0)\n```",
+            "round 1/agent 3": "```python\napples = 23\nprint(apples / pears)\n```",
         },
     )
-    assert text == "He has 17."  # 17 against 23 is a tie; the program did not vote
+    # Had the failed program voted its code's last number (23), 23 would hold a majority;
+    # without it, 17 against 23 is a tie that the plain answer keeps.
+    assert text == "He has 17."
     program = fake.requests[2]
     assert program.tag == "round 1/agent 3"
 

@@ -34,6 +34,7 @@ from murmurnet.murmur import agreement
 from murmurnet.murmur.context import RunContext
 from murmurnet.murmur.stages import CHECKED_WEIGHT, record_agreement, with_program_output
 from murmurnet.question import listed_options
+from murmurnet.tools.calculator import program_in
 from murmurnet.types import Completion, ContinuationScore, EntryKind, GenerationRequest, Message
 
 SAME_SPAN = 0.6
@@ -144,9 +145,11 @@ def read_ballot(
     if program:
         text, ran = with_program_output(ctx.texts, text)
     # A reply cut off by its token limit never reached its answer: its last number is a step
-    # of the working, not a result.
+    # of the working, not a result. A program that failed abstains: the last number of its
+    # code is a constant of the question, not what it would have printed.
     cut = reply.finish_reason == "length" and not ran
-    key = "" if cut else read_answer(kind, text, options, ctx.question.text)
+    failed = program and not ran and program_in(text) is not None
+    key = "" if cut or failed else read_answer(kind, text, options, ctx.question.text)
     ctx.board.write(EntryKind.CONTRIBUTION, text, round=1, agent=agent, role=role)
     weight = CHECKED_WEIGHT if ran else 1.0
     return Ballot(agent, role, text, key, weight, ran, tail_confidence(reply, whole=ran))
