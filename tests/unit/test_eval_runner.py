@@ -99,6 +99,22 @@ def test_half_written_line_is_dropped(tmp_path: Path) -> None:
     assert len(read_results(path)) == 6
 
 
+def test_reading_leaves_a_line_being_written_alone(tmp_path: Path) -> None:
+    run_eval(rows(2), STRATEGIES, FakeSolver(), tmp_path, progress=False)
+    path = tmp_path / RESULTS_FILE
+    text = path.read_text(encoding="utf-8") + '{"id": "q2", "strat'
+    path.write_text(text, encoding="utf-8")
+    assert len(read_results(path)) == 4
+    assert path.read_text(encoding="utf-8") == text  # a running evaluation may finish it
+
+
+def test_a_results_file_that_is_not_text_is_a_one_line_error(tmp_path: Path) -> None:
+    path = tmp_path / RESULTS_FILE
+    path.write_bytes(b"\x89PNG\r\n\x1a\n")
+    with pytest.raises(InputError, match="not UTF-8 text"):
+        read_results(path)
+
+
 def test_more_rows_or_strategies_later_only_runs_the_new_pairs(tmp_path: Path) -> None:
     run_eval(rows(2), ["single"], FakeSolver(), tmp_path, progress=False)
     solver = FakeSolver()

@@ -52,24 +52,35 @@ def _repair_tail(path: Path) -> None:
 
 def read_results(path: str | Path) -> list[RowResult]:
     """Every record in a results.jsonl, one per (row, strategy, fingerprint): a later record
-    for the same pair and fingerprint replaces an earlier one."""
+    for the same pair and fingerprint replaces an earlier one.
+
+    Only reads: the report tools read a file that a running evaluation is appending to, so a
+    last line without its newline is a record still being written, and is skipped here (the
+    writer repairs it before appending, `_repair_tail`)."""
     file = Path(path)
     if not file.is_file():
         return []
-    _repair_tail(file)
+    try:
+        lines = file.read_text(encoding="utf-8").split("\n")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{file}: not UTF-8 text (byte {exc.start})",
+            hint="it is not a results file; move it away and run again",
+        ) from None
+    except OSError as exc:
+        raise InputError(f"cannot read {file}: {exc.strerror}") from None
     records: dict[tuple[str, str, str], RowResult] = {}
-    with file.open(encoding="utf-8") as handle:
-        for lineno, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = RowResult.model_validate_json(line)
-            except ValidationError:
-                raise InputError(
-                    f"{file}:{lineno}: not a result record",
-                    hint="delete that line (or the file) and run again to redo it",
-                ) from None
-            records[(record.id, record.strategy, record.fingerprint)] = record
+    for lineno, line in enumerate(lines[:-1], start=1):
+        if not line.strip():
+            continue
+        try:
+            record = RowResult.model_validate_json(line)
+        except ValidationError:
+            raise InputError(
+                f"{file}:{lineno}: not a result record",
+                hint="delete that line (or the file) and run again to redo it",
+            ) from None
+        records[(record.id, record.strategy, record.fingerprint)] = record
     return list(records.values())
 
 
@@ -178,6 +189,8 @@ def run_eval(
     except OSError as exc:
         raise InputError(f"cannot create output folder {out}: {exc.strerror}") from None
     path = out / RESULTS_FILE
+    if path.is_file():
+        _repair_tail(path)
     current = {s: (fingerprint or fingerprinter(None))(s) for s in strategies}
     done: dict[tuple[str, str], RowResult] = {}
     ignored = 0
