@@ -80,9 +80,9 @@ def test_protocol_end_to_end(protocol: str) -> None:
     if committed:
         # never fewer supporters than a strict majority of the agents
         assert entry["agent"] * 2 > _AGENTS, log
-        # a committed answer is the reply: the output agent is not asked
-        assert data["answer"].strip() == entry["text"].strip()
     stages = {t["stage"] for t in data["timings"]}
+    # the output agent writes the reply, from the committed answer if there is one
+    assert "output" in stages, stages
     if protocol == "vote":
         assert log.startswith("clusters:")
         assert not any(s.startswith("agreement") for s in stages)  # nobody was asked

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from murmurnet import GenerationRequest, MurmurNet, RunConfig, ScriptedBackend
+from murmurnet.config import load_config
+from murmurnet.errors import ConfigError
 from murmurnet.murmur.agreement import Protocol, parse_ranking, rank, views
 from murmurnet.types import EntryKind
 
@@ -61,11 +63,22 @@ def test_rank_end_to_end_with_anonymised_answers() -> None:
     with MurmurNet(config, backends={"default": fake}) as net:
         answer = net.ask("What is the capital of France?")
     rankings = [r for r in fake.requests if r.tag.startswith("ranking")]
-    assert len(rankings) == 3 and len(fake.batches[-1]) == 3  # one batched call
+    assert len(rankings) == 3 and [r.tag for r in fake.batches[-2]] == [r.tag for r in rankings]
     for request in rankings:
         text = request.messages[-1].content
         assert "Agent" not in text and "Round" not in text  # no names, no rounds
         assert sum(line[1:3] == ": " for line in text.splitlines()) == 2  # the two others
     agreed = next(e for e in answer.entries if e.kind is EntryKind.AGREEMENT)
     assert agreed.role == "rank"
-    assert answer.text in ("Paris is the capital.", "Paris.")
+    output = fake.requests[-1].messages[-1].content  # written from the committed answer
+    assert output.startswith("The team agreed") and agreed.text in (
+        "Paris is the capital.",
+        "Paris.",
+    )
+    assert agreed.text in output and answer.text == "summary"
+
+
+def test_rank_with_two_agents_is_a_one_line_settings_error() -> None:
+    with pytest.raises(ConfigError, match="consensus 'rank' needs at least 3 agents, got 2"):
+        load_config({"consensus": "rank", "agents": 2})
+    assert load_config({"consensus": "rank", "agents": 3}).agents == 3

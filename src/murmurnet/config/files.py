@@ -137,6 +137,8 @@ def _describe(
     else:
         origin = "settings"
     message = error["msg"]
+    if not loc:  # a rule across settings: its message names them
+        return f"invalid settings: {message.removeprefix('Value error, ')}"
     if error["type"] == "extra_forbidden":
         return f"unknown key {key!r} in {origin}"
     return f"invalid value for {key!r} in {origin}: {message}"

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from murmurnet.config.blackboard import BlackboardSettings
@@ -236,6 +236,17 @@ class RunConfig(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return init_settings, env_settings, FileSource(settings_cls, FILE_DATA.get() or {})
+
+    @model_validator(mode="after")
+    def _ranking_needs_three_agents(self) -> Self:
+        """With two agents each ranks the one answer it is shown, so every answer scores 0
+        Borda points and none can lead: the ranking calls would be spent for nothing."""
+        if self.consensus == "rank" and self.agents < 3:
+            raise ValueError(
+                f"consensus 'rank' needs at least 3 agents, got {self.agents}: each agent ranks "
+                "the others' answers (use agents 3 or more, or consensus 'vote')"
+            )
+        return self
 
     def model_for(self, stage: Literal["internal", "summary", "output"]) -> str:
         """The model name a stage uses; summary and output fall back to the internal model."""

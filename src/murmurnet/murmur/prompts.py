@@ -27,6 +27,8 @@ class StageTexts:
     agent_task: str
     summary_task: str
     output_task: str
+    agreed_task: str
+    """The output agent's task when the agents committed to an answer."""
     approval_task: str
     ranking_task: str
     dissent_task: str
@@ -52,6 +54,7 @@ def stage_texts(language: Language) -> StageTexts:
         agent_task=raw["agent_task"],
         summary_task=raw["summary_task"],
         output_task=raw["output_task"],
+        agreed_task=raw["agreed_task"],
         approval_task=raw["approval_task"],
         ranking_task=raw["ranking_task"],
         dissent_task=raw["dissent_task"],
@@ -106,11 +109,21 @@ def summary_messages(texts: StageTexts, notes: str, round_number: int) -> list[M
 
 
 def output_messages(
-    texts: StageTexts, notes: str, question: str, answer_language: Language, cite: bool = False
+    texts: StageTexts,
+    notes: str,
+    question: str,
+    answer_language: Language,
+    cite: bool = False,
+    agreed: str | None = None,
 ) -> list[Message]:
-    task = texts.output_task.format(
-        question=question, language_name=texts.language_names[answer_language]
-    )
+    """The output agent's prompt: the reply from the notes, or from the `agreed` answer."""
+    language_name = texts.language_names[answer_language]
+    if agreed is None:
+        task = texts.output_task.format(question=question, language_name=language_name)
+    else:
+        task = texts.agreed_task.format(
+            question=question, language_name=language_name, answer=agreed
+        )
     if cite:
         task = f"{texts.cite_task}\n{task}"
     return [_shared(texts, notes), Message(role="user", content=task)]

@@ -108,9 +108,9 @@ def agree(
 ) -> str | None:
     """The agreement protocol; approvals are one batched call per term.
 
-    A committed answer is the reply (the majority wins); without agreement the output
-    agent decides, as it does for a tie. A vote weighs checked answers more, and presents
-    the committed answer in the words of an agent that explained it, if one did.
+    The output agent writes the reply from a committed answer (the majority wins); without
+    agreement it decides from the notes, as it does for a tie. A vote weighs checked answers
+    more, and commits the answer in the words of an agent that explained it, if one did.
     """
     terms = 0
 
@@ -193,8 +193,14 @@ def record_agreement(ctx: RunContext, result: agreement.Agreement, agents: int) 
     )
 
 
-def write_output(ctx: RunContext, backend: Backend, sink: TokenSink | None) -> str:
-    """The output agent's reply, streamed to `sink`, without any echo of the notes."""
+def write_output(
+    ctx: RunContext, backend: Backend, sink: TokenSink | None, agreed: str | None = None
+) -> str:
+    """The output agent's reply, streamed to `sink`, without any echo of the notes.
+
+    With `agreed` (the answer the agents committed to) it writes the reply from that answer:
+    an agent's reply is written for the team (headings, its role's manner, maybe another
+    language), not for the user."""
     cfg = ctx.config
     notes = ctx.notes(backend, cfg.output_tokens)
     request = GenerationRequest(
@@ -204,6 +210,7 @@ def write_output(ctx: RunContext, backend: Backend, sink: TokenSink | None) -> s
             ctx.question.text,
             ctx.language,
             cite=bool(ctx.board.entries(EntryKind.PASSAGE)),
+            agreed=agreed,
         ),
         max_tokens=cfg.output_tokens,
         temperature=cfg.output_temp,
@@ -213,7 +220,7 @@ def write_output(ctx: RunContext, backend: Backend, sink: TokenSink | None) -> s
     )
     guard = None if sink is None else EchoGuard(sink, ctx.titles(), ctx.question.text)
     reply = ctx.generate(backend, [request], "output", answer_sink=guard)[0]
-    text = trim_echo(reply.text, notes, ctx.titles(), ctx.question.text) or fallback(ctx)
+    text = trim_echo(reply.text, notes, ctx.titles(), ctx.question.text) or agreed or fallback(ctx)
     if guard is not None:
         guard.finish(text)
     return text

@@ -68,7 +68,8 @@ def murmur(ctx: RunContext, models: StageModels, sink: TokenSink | None) -> str:
     vote; the output agent writes only when no agent gave a readable answer. A Japanese
     question of fact is recalled in English and written back (`pivot`). Open questions, and
     any question when `--consensus` asks the agents to judge (leader, bft, rank), get
-    rounds of agents with a summary each, the agreement, then the output agent.
+    rounds of agents with a summary each, the agreement, then the output agent (from the
+    committed answer, if the agents agreed).
     """
     cfg = ctx.config
     approvals = cfg.consensus in ("leader", "bft", "rank")
@@ -92,7 +93,9 @@ def murmur(ctx: RunContext, models: StageModels, sink: TokenSink | None) -> str:
     if protocol is not agreement.Protocol.NONE and (
         committed := stages.agree(ctx, models.internal, answers, protocol)
     ):
-        return finish(ctx, committed.strip(), sink, streamed=False)
+        ctx.cancel.raise_if_cancelled()
+        written = stages.write_output(ctx, models.output, sink, agreed=committed.strip())
+        return finish(ctx, written, sink, streamed=True)
     ctx.cancel.raise_if_cancelled()
     return finish(ctx, stages.write_output(ctx, models.output, sink), sink, streamed=True)
 
