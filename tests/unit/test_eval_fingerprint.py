@@ -37,6 +37,21 @@ def test_code_version_follows_file_contents(tmp_path: Path) -> None:
     assert fp.hash_code(tmp_path) == after
 
 
+def test_comments_docstrings_and_layout_do_not_change_the_code_version(tmp_path: Path) -> None:
+    code = tmp_path / "a.py"
+    code.write_text('"""Old."""\n\ndef f(x):\n    """Why."""\n    return x + 1\n')
+    (tmp_path / "p.yaml").write_text("task: Answer.  # why\n")
+    before = fp.hash_code(tmp_path)
+    code.write_text('"""New words."""\n\n\ndef f(x):  # a comment\n    return (x + 1)\n')
+    (tmp_path / "p.yaml").write_text("# a comment\ntask: >-\n  Answer.\n")
+    assert fp.hash_code(tmp_path) == before
+    code.write_text("def f(x):\n    return x + 2\n")
+    assert fp.hash_code(tmp_path) != before
+    code.write_text("def f(x):\n    return x + 1\n")
+    (tmp_path / "p.yaml").write_text("task: Answer briefly.\n")
+    assert fp.hash_code(tmp_path) != before  # a prompt's words count
+
+
 def test_fingerprint_changes_with_settings_strategy_and_code() -> None:
     config = RunConfig()
     base = fp.fingerprinter(config)

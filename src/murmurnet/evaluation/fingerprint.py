@@ -6,23 +6,29 @@ and new answers as one strategy. Each record carries a short hash of everything 
 its reply; a resumed run reuses only records whose hash equals the current one.
 
 The code version hashes the package's own files (.py and .yaml, prompts and roles included), so
-it works from a wheel or a tarball as well as from a git checkout. The modules that only read
-stored replies (scoring, aggregation, statistics, the report) are left out: a scoring fix is
-meant to apply to earlier replies (they are scored again on every run), not to throw them away.
-The reading rules themselves (`murmurnet.answers`) do count: the murmur's vote reads its
-agents' answers with them, so a change there can change a reply. The HTTP server, the
-monitoring files and the other commands are left out too: an evaluation never runs them, and
-an evaluation takes hours, so a fix in `serve` must not make it start over.
+it works from a wheel or a tarball as well as from a git checkout. It hashes what the files
+mean, not their bytes: Python as its syntax tree without docstrings, YAML as its data, so a
+comment, a docstring or a reformatting does not throw away hours of stored replies.
+
+The modules that only read stored replies (scoring, aggregation, statistics, the report) are
+left out: a scoring fix is meant to apply to earlier replies (they are scored again on every
+run), not to throw them away. The reading rules themselves (`murmurnet.answers`) do count: the
+murmur's vote reads its agents' answers with them, so a change there can change a reply. The
+HTTP server, the monitoring files and the other commands are left out too: an evaluation never
+runs them, and an evaluation takes hours, so a fix in `serve` must not make it start over.
 """
 
 from __future__ import annotations
 
+import ast
 import functools
 import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from murmurnet.config import RunConfig
 from murmurnet.evaluation.prompting import QUESTION_RULE_VERSION
@@ -78,11 +84,34 @@ def code_files(root: Path = PACKAGE_ROOT) -> list[Path]:
     return sorted(found, key=lambda path: path.relative_to(root).as_posix())
 
 
+def _without_docstrings(tree: ast.AST) -> ast.AST:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            first = node.body[0] if node.body else None
+            constant = first.value if isinstance(first, ast.Expr) else None
+            if isinstance(constant, ast.Constant) and isinstance(constant.value, str):
+                node.body = node.body[1:]
+    return tree
+
+
+def meaning(path: Path) -> bytes:
+    """What in a code file can change a reply: a Python file's syntax tree without
+    docstrings (comments are not in it), a YAML file's data; the bytes if it does not parse."""
+    data = path.read_bytes()
+    try:
+        if path.suffix == ".py":
+            return ast.dump(_without_docstrings(ast.parse(data))).encode("utf-8")
+        loaded = yaml.safe_load(data)
+        return json.dumps(loaded, ensure_ascii=False, sort_keys=True, default=str).encode("utf-8")
+    except (SyntaxError, ValueError, yaml.YAMLError):
+        return data
+
+
 def hash_code(root: Path) -> str:
-    """A hash of the relative paths and contents of `code_files(root)`."""
+    """A hash of the relative paths and meanings of `code_files(root)`."""
     parts: list[bytes] = []
     for path in code_files(root):
-        parts += [path.relative_to(root).as_posix().encode("utf-8"), path.read_bytes()]
+        parts += [path.relative_to(root).as_posix().encode("utf-8"), meaning(path)]
     return _digest(parts)[:LENGTH]
 
 
