@@ -63,21 +63,16 @@ bench-round: setup
 	$(BIN)/murmurnet models --prepare qwen2.5-0.5b
 	$(BIN)/python benchmarks/bench_round.py
 
-# Answer quality on the dev slices: the default murmur against the plain baseline (the same
-# model asked the question plainly), EVAL_LIMIT rows of each slice, choices also against
-# plain+likelihood. Resumes where it stopped; the report is in $(EVAL_OUT)/report.md.
+# Answer quality, the main comparison: the default murmur against the plain baseline (the
+# same model asked the question plainly), pooled over the 900 rows of the three dev300 files,
+# run in 40-row slices that alternate kinds (benchmarks/dev900_slices.sh). About 8 hours on
+# 2 cores; it resumes where it stopped. The report is in $(EVAL_OUT)/report.md.
 EVAL_DATA ?= ../shared/eval
-EVAL_LIMIT ?= 40
-EVAL_OUT ?= benchmarks/results/eval-default
+EVAL_OUT ?= benchmarks/results/eval-dev900
 eval: setup-test
 	$(BIN)/murmurnet models --prepare qwen2.5-0.5b
-	$(BIN)/murmurnet eval $(EVAL_DATA)/gsm8k-dev300.jsonl $(EVAL_DATA)/jsquad-dev300.jsonl \
-		$(EVAL_DATA)/jcommonsenseqa-dev300.jsonl --limit $(EVAL_LIMIT) \
-		--strategies 'plain,murmur,murmur[vote_weight=confidence]' --out $(EVAL_OUT)
-	mkdir -p $(EVAL_OUT)/choice
-	test -f $(EVAL_OUT)/choice/results.jsonl || cp $(EVAL_OUT)/results.jsonl $(EVAL_OUT)/choice/
-	$(BIN)/murmurnet eval $(EVAL_DATA)/jcommonsenseqa-dev300.jsonl --limit $(EVAL_LIMIT) \
-		--strategies plain,plain+likelihood,murmur --out $(EVAL_OUT)/choice
+	benchmarks/dev900_slices.sh $(EVAL_DATA) build/dev900 > build/dev900.list
+	$(BIN)/murmurnet eval $$(cat build/dev900.list) --strategies plain,murmur --out $(EVAL_OUT)
 
 # Optional: llama-server and llama-batched-bench from the llama.cpp source vendored in the
 # llama-cpp-python sdist, for the side-by-side engine benchmark (~10 min on 2 cores).

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Cuts the three dev300 files into the 40-row slices of the 900-row comparison, in the order
-# they are run, and prints their paths in that order. Usage: slices.sh EVAL_DATA OUT_DIR
+# they are run, and prints their paths in that order. Usage: dev900_slices.sh EVAL_DATA OUT_DIR
 set -euo pipefail
 data=$1 out=$2
 mkdir -p "$out"
