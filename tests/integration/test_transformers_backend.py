@@ -6,6 +6,7 @@ import os
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,7 +19,12 @@ tokenizers = pytest.importorskip("tokenizers")
 
 from murmurnet.cancellation import Cancellation  # noqa: E402
 from murmurnet.config import ModelSpec  # noqa: E402
-from murmurnet.errors import CancelledError, ModelFileError, ModelNotFoundError  # noqa: E402
+from murmurnet.errors import (  # noqa: E402
+    CancelledError,
+    InputError,
+    ModelFileError,
+    ModelNotFoundError,
+)
 from murmurnet.models.registry import LoadOptions, create_backend  # noqa: E402
 from murmurnet.models.transformers import TransformersBackend, create  # noqa: E402
 from murmurnet.types import GenerationRequest, Message  # noqa: E402
@@ -286,3 +292,47 @@ def test_timings_are_filled(backend: TransformersBackend) -> None:
     assert one.decode_seconds <= first.decode_seconds and one.completion_tokens == 1
     # The sampled request runs as a second group, after the greedy one: it queued.
     assert second.queue_seconds >= first.seconds > 0
+
+
+def _by_hand(backend: TransformersBackend, ids: list[int]) -> Any:
+    """The model's log-probabilities at every position of `ids`, one plain forward pass."""
+    model = backend._model
+    with torch.inference_mode():
+        logits = model(input_ids=torch.tensor([ids])).logits[0].float()
+    return torch.log_softmax(logits, dim=-1)
+
+
+def test_token_logprobs_are_the_models_own_for_every_row_of_a_batch(
+    backend: TransformersBackend,
+) -> None:
+    requests = [
+        _ask(p, max_tokens=5, temperature=0, repeat_penalty=1.0, logprobs=True) for p in PROMPTS
+    ]
+    replies = backend.generate([*requests, _ask(PROMPTS[0], max_tokens=5, temperature=0)])
+    assert replies[-1].token_logprobs == []  # not asked, not given
+    for request, reply in zip(requests, replies, strict=False):
+        assert len(reply.token_logprobs) == reply.completion_tokens > 0
+        # Greedy from the raw logits: each step's token is the likeliest one, and its
+        # log-probability is what one forward pass over the prompt and the reply gives.
+        ids = backend._encode(request.messages)
+        for value in reply.token_logprobs:
+            table = _by_hand(backend, ids)[-1]
+            assert value == pytest.approx(float(table.max()), abs=1e-4)
+            ids.append(int(table.argmax()))
+
+
+def test_scoring_decodes_the_prompt_once_and_matches_a_plain_forward_pass(
+    backend: TransformersBackend,
+) -> None:
+    messages = _ask("which colour ?").messages
+    options = ["blue", "green red", "the cat sat on the mat"]
+    scores = backend.score(messages, options)
+    assert [s.text for s in scores] == options and [s.tokens for s in scores] == [1, 2, 6]
+    prompt = backend._encode(messages)
+    for option, score in zip(options, scores, strict=True):
+        tokens = backend._tokenizer(option, add_special_tokens=False)["input_ids"]
+        table = _by_hand(backend, [*prompt, *tokens])
+        expected = sum(float(table[len(prompt) - 1 + j, t]) for j, t in enumerate(tokens))
+        assert score.logprob == pytest.approx(expected, abs=1e-3)
+    with pytest.raises(InputError, match="empty"):
+        backend.score(messages, ["blue", ""])

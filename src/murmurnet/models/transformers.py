@@ -7,6 +7,11 @@ package works without them. Nothing is downloaded unless `local_files_only` is o
 One stopping criterion watches every generation step of a padded batch: it streams each
 row's new text, ends rows at their stop strings or their own token limit, records when
 the prompt pass and each row finished, and ends the whole batch when the run is cancelled.
+
+Log-probabilities come from the model's raw logits (before temperature, top-p or the
+repetition penalty), as the llama.cpp backend gives them, so a confidence-weighted vote
+means the same with either backend. Scoring options decodes the prompt once and runs every
+option from a copy of its cache.
 """
 
 from __future__ import annotations
@@ -22,13 +27,14 @@ from murmurnet.cancellation import Cancellation
 from murmurnet.config import ModelSpec
 from murmurnet.errors import (
     ContextOverflowError,
+    InputError,
     MissingDependencyError,
     ModelFileError,
     ModelNotFoundError,
 )
 from murmurnet.models.base import TokenCallback
 from murmurnet.models.registry import LoadOptions
-from murmurnet.types import Completion, GenerationRequest, Message
+from murmurnet.types import Completion, ContinuationScore, GenerationRequest, Message
 
 _HINT = "pip install 'murmurnet[hf]'"
 # Requests that agree on these share one `model.generate` call (and one random stream).
@@ -164,7 +170,7 @@ class TransformersBackend:
     ) -> list[Completion]:
         torch = self._torch
         first = batch[0]
-        prompts = [self._encode(request) for request in batch]
+        prompts = [self._encode(request.messages) for request in batch]
         width = max(len(ids) for ids in prompts)
         # Left padding keeps every prompt's last token in the last column, where generation
         # continues; the attention mask (and the positions derived from it) hide the pads.
@@ -190,6 +196,9 @@ class TransformersBackend:
                 top_p=first.top_p,
                 top_k=first.top_k or None,
             )
+        wants_logprobs = any(request.logprobs for request in batch)
+        if wants_logprobs:
+            settings.update(output_logits=True, return_dict_in_generate=True)
         if first.seed is not None:
             torch.manual_seed(first.seed)
         watch.admitted = time.perf_counter()
@@ -202,13 +211,74 @@ class TransformersBackend:
         ended = time.perf_counter()
         if cancel is not None:
             cancel.raise_if_cancelled()
-        rows: list[list[int]] = output[:, width:].tolist()
+        sequences = output.sequences if wants_logprobs else output
+        rows: list[list[int]] = sequences[:, width:].tolist()
         completions = []
         for row, (request, prompt, tokens) in enumerate(zip(batch, prompts, rows, strict=True)):
             completion = self._finish(request, tokens, len(prompt))
+            if request.logprobs:
+                completion.token_logprobs = self._chosen_logprobs(
+                    output.logits, row, tokens[: completion.completion_tokens]
+                )
             watch.flush(row, completion.text)
             completions.append(watch.timed(row, completion, submitted, ended))
         return completions
+
+    def _chosen_logprobs(self, logits: Sequence[Any], row: int, tokens: list[int]) -> list[float]:
+        """Each generated token's log-probability under the raw logits of its step."""
+        torch = self._torch
+        return [
+            float(torch.log_softmax(logits[step][row].float(), dim=-1)[token])
+            for step, token in enumerate(tokens)
+        ]
+
+    def score(
+        self,
+        messages: Sequence[Message],
+        continuations: Sequence[str],
+        cancel: Cancellation | None = None,
+    ) -> list[ContinuationScore]:
+        """How likely each text is as the start of the reply to `messages`: the prompt is
+        decoded once, then every continuation runs as one right-padded batch from copies of
+        the prompt's cache."""
+        torch = self._torch
+        options = [
+            [int(t) for t in self._tokenizer(text, add_special_tokens=False)["input_ids"]]
+            for text in continuations
+        ]
+        if not options:
+            return []
+        if any(not tokens for tokens in options):
+            raise InputError("a continuation to score is empty")
+        prompt = self._encode(messages, room=max(len(tokens) for tokens in options))
+        width = max(len(tokens) for tokens in options)
+        device = self._model.device
+        with self._lock, torch.inference_mode():
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            shared = self._model(
+                input_ids=torch.tensor([prompt], dtype=torch.long, device=device), use_cache=True
+            )
+            first = torch.log_softmax(shared.logits[0, -1].float(), dim=-1)
+            rest = None
+            if width > 1:
+                cache = shared.past_key_values
+                cache.batch_repeat_interleave(len(options))
+                ids = [tokens + [self._pad] * (width - len(tokens)) for tokens in options]
+                mask = [[1] * (len(prompt) + len(t)) + [0] * (width - len(t)) for t in options]
+                rest = self._model(
+                    input_ids=torch.tensor(ids, dtype=torch.long, device=device),
+                    attention_mask=torch.tensor(mask, dtype=torch.long, device=device),
+                    past_key_values=cache,
+                ).logits.float()
+                rest = torch.log_softmax(rest, dim=-1)
+        scores = []
+        for row, (text, tokens) in enumerate(zip(continuations, options, strict=True)):
+            values = [float(first[tokens[0]])]
+            if rest is not None:
+                values += [float(rest[row, j - 1, tokens[j]]) for j in range(1, len(tokens))]
+            scores.append(ContinuationScore(text=text, logprob=sum(values), tokens=len(values)))
+        return scores
 
     def _finish(self, request: GenerationRequest, row: list[int], prompt_tokens: int) -> Completion:
         tokens = row[: request.max_tokens]
@@ -231,19 +301,20 @@ class TransformersBackend:
             finish_reason="length" if full else "stop",
         )
 
-    def _encode(self, request: GenerationRequest) -> list[int]:
+    def _encode(self, messages: Sequence[Message], room: int = 1) -> list[int]:
+        """The prompt's tokens, refused when `room` more tokens would not fit the context."""
         if self._template == "chatml":
-            prompt, special = _chatml(request.messages), False
+            prompt, special = _chatml(messages), False
         elif self._template == "auto" and getattr(self._tokenizer, "chat_template", None):
-            chat = [{"role": m.role, "content": m.content} for m in request.messages]
+            chat = [{"role": m.role, "content": m.content} for m in messages]
             prompt = self._tokenizer.apply_chat_template(
                 chat, tokenize=False, add_generation_prompt=True
             )
             special = False  # the template writes its own BOS; adding another hurts output
         else:
-            prompt, special = "".join(m.content + "\n\n" for m in request.messages), True
+            prompt, special = "".join(m.content + "\n\n" for m in messages), True
         ids = list(self._tokenizer(prompt, add_special_tokens=special)["input_ids"])
-        if len(ids) + 1 > self.context_size:
+        if len(ids) + room > self.context_size:
             raise ContextOverflowError(
                 f"prompt of {len(ids)} tokens does not fit the {self.context_size}-token "
                 f"context of {self.name}",
