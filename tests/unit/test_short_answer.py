@@ -257,3 +257,15 @@ def test_confidence_is_read_from_the_replys_last_tokens() -> None:
         for t, p in [("a", 0.6), ("b", 0.3), ("c", 0.1)]
     ]
     assert option_confidence(options) == pytest.approx(0.6)
+
+
+def test_the_plain_baseline_asks_the_agents_model_as_the_murmurs_plain_answer_does() -> None:
+    agents = ScriptedBackend(lambda request: "17", likelihood=lambda messages, option: -1.0)
+    writer = ScriptedBackend(lambda request: "the output model")
+    models = {"small": agents, "big": writer}
+    settings = {"internal_model": "small", "output_model": "big"}
+    for strategy in ("plain", "plain+likelihood"):
+        with MurmurNet(RunConfig(strategy=strategy, **settings), backends=models) as net:  # type: ignore[arg-type]
+            assert net.ask(SHOP if strategy != "plain" else SUM).text in ("17", "スーパー")
+    assert not writer.requests
+    assert agents.requests[0].messages == [Message(role="user", content=SUM)]

@@ -148,14 +148,16 @@ def self_consistency(ctx: RunContext, models: StageModels, sink: TokenSink | Non
 @strategy("plain")
 def plain(ctx: RunContext, models: StageModels, sink: TokenSink | None) -> str:
     """The model asked as a person would ask it: the question alone through its own chat
-    template, no system text, greedy. The baseline every report leads with."""
+    template, no system text, greedy. The baseline every report leads with. It asks the
+    agents' model, the one whose plain answer the murmur's vote starts from, so that with
+    mixed models the baseline is still the same model alone."""
     request = GenerationRequest(
         messages=short.plain_messages(ctx),
         max_tokens=ctx.config.answer_tokens,
         temperature=0.0,
         tag="plain",
     )
-    reply = ctx.generate(models.output, [request], "output", answer_sink=sink)[0]
+    reply = ctx.generate(models.internal, [request], "output", answer_sink=sink)[0]
     return finish(ctx, reply.text.strip(), sink, streamed=True)
 
 
@@ -168,7 +170,7 @@ def plain_likelihood(ctx: RunContext, models: StageModels, sink: TokenSink | Non
     options = listed_options(ctx.question.text)
     if not options:
         return plain(ctx, models, sink)
-    scores = ctx.score(models.output, short.plain_messages(ctx), options, "output")
+    scores = ctx.score(models.internal, short.plain_messages(ctx), options, "output")
     best = max(scores, key=lambda s: s.per_char)
     ctx.board.write(EntryKind.CONTRIBUTION, best.text, round=1, agent=1)
     return finish(ctx, best.text, sink, streamed=False)
