@@ -4,9 +4,10 @@ torch and transformers are imported only when a model of this type is loaded, so
 package works without them. Nothing is downloaded unless `local_files_only` is off
 (`--no-local-files`): a run must never reach the network by surprise.
 
-One stopping criterion watches every generation step of a padded batch: it streams each
-row's new text, ends rows at their stop strings or their own token limit, records when
-the prompt pass and each row finished, and ends the whole batch when the run is cancelled.
+One stopping criterion (`transformers_watch`) watches every generation step of a padded
+batch: it streams each row's new text, ends rows at their stop strings or their own token
+limit, records when the prompt pass and each row finished, and ends the whole batch when the
+run is cancelled.
 
 Log-probabilities come from the model's raw logits (before temperature, top-p or the
 repetition penalty), as the llama.cpp backend gives them, so a confidence-weighted vote
@@ -34,6 +35,7 @@ from murmurnet.errors import (
 )
 from murmurnet.models.base import TokenCallback
 from murmurnet.models.registry import LoadOptions
+from murmurnet.models.transformers_watch import StepWatch
 from murmurnet.types import Completion, ContinuationScore, GenerationRequest, Message
 
 _HINT = "pip install 'murmurnet[hf]'"
@@ -180,7 +182,9 @@ class TransformersBackend:
         ids = [(p[:1] or [self._pad]) * (width - len(p)) + p for p in prompts]
         mask = [[0] * (width - len(p)) + [1] * len(p) for p in prompts]
         device = self._model.device
-        watch = _Watch(torch, self._tokenizer, batch, indexes, width, self._eos, on_token, cancel)
+        watch = StepWatch(
+            torch, self._tokenizer, batch, indexes, width, self._eos, on_token, cancel
+        )
         settings: dict[str, Any] = {
             "max_new_tokens": max(request.max_tokens for request in batch),
             "pad_token_id": self._pad,
@@ -329,104 +333,6 @@ class TransformersBackend:
         """Drop the weights now rather than when the pool is garbage collected."""
         self._model = None
         gc.collect()
-
-
-class _Watch:
-    """The stopping criterion called after every generation step of one padded batch.
-
-    It ends a row once its decoded text holds a stop string (transformers' own
-    `stop_strings` rebuilds text from vocabulary pieces and fails on some tokenizers) or it
-    reaches its own `max_tokens` (the batch runs to the largest), streams the text each row
-    gained, and ends every row when the run is cancelled. Text that could still grow into a
-    stop string, or an unfinished multi-byte character, is held back until it cannot.
-    """
-
-    def __init__(
-        self,
-        torch: Any,
-        tokenizer: Any,
-        batch: Sequence[GenerationRequest],
-        indexes: Sequence[int],
-        prompt_width: int,
-        eos: set[int],
-        on_token: TokenCallback | None,
-        cancel: Cancellation | None,
-    ) -> None:
-        self._torch = torch
-        self._tokenizer = tokenizer
-        self._stops = [stop for stop in batch[0].stop if stop]
-        self._hold = max((len(stop) for stop in self._stops), default=1) - 1
-        self._limits = [request.max_tokens for request in batch]
-        self._indexes = list(indexes)
-        self._width = prompt_width
-        self._eos = eos
-        self._on_token = on_token
-        self._cancel = cancel
-        self._done = [False] * len(batch)
-        self._sent = [""] * len(batch)
-        self.admitted = 0.0
-        self.first_step: float | None = None
-        self._row_ended: list[float | None] = [None] * len(batch)
-
-    def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
-        now = time.perf_counter()
-        if self.first_step is None:
-            self.first_step = now  # the prompt pass and the first token are done
-        if self._cancel is not None and self._cancel.cancelled:
-            return self._flags([True] * len(self._done), input_ids)
-        generated = input_ids[:, self._width :]
-        texts: list[str] | None = None
-        if self._stops or self._on_token is not None:
-            texts = self._tokenizer.batch_decode(generated, skip_special_tokens=True)
-        for row, done in enumerate(self._done):
-            if done:
-                continue
-            count = int(generated.shape[1])
-            last = int(generated[row, -1])
-            cut = _stop_at(texts[row], self._stops) if texts is not None else None
-            if last in self._eos or cut is not None or count >= self._limits[row]:
-                self._done[row] = True
-                self._row_ended[row] = now
-            if texts is not None and self._on_token is not None:
-                text = texts[row] if cut is None else texts[row][:cut]
-                ready = text if cut is not None else text[: len(text) - self._hold]
-                self._send(row, ready.rstrip("\ufffd"))
-        return self._flags(self._done, input_ids)
-
-    def _flags(self, done: list[bool], input_ids: Any) -> Any:
-        return self._torch.tensor(done, dtype=self._torch.bool, device=input_ids.device)
-
-    def _send(self, row: int, ready: str) -> None:
-        # Decoding more tokens can rewrite the end of earlier text; only growth is sent.
-        if len(ready) > len(self._sent[row]) and ready.startswith(self._sent[row]):
-            piece, self._sent[row] = ready[len(self._sent[row]) :], ready
-            assert self._on_token is not None
-            self._on_token(self._indexes[row], piece)
-
-    def flush(self, row: int, text: str) -> None:
-        """Send what the final text adds to what was streamed, so the pieces add up to it."""
-        if self._on_token is not None:
-            self._send(row, text)
-
-    def timed(self, row: int, completion: Completion, submitted: float, ended: float) -> Completion:
-        """The completion with its timings: the prompt pass is shared by the batch; a row
-        that stopped early stops its clock then."""
-        first = self.first_step if self.first_step is not None else ended
-        last = self._row_ended[row] or ended
-        return completion.model_copy(
-            update={
-                "queue_seconds": self.admitted - submitted,
-                "first_token_seconds": first - submitted if completion.completion_tokens else None,
-                "prefill_seconds": first - self.admitted,
-                "decode_seconds": last - first,
-                "seconds": last - self.admitted,
-            }
-        )
-
-
-def _stop_at(text: str, stops: Sequence[str]) -> int | None:
-    cuts = [text.find(stop) for stop in stops if stop in text]
-    return min(cuts) if cuts else None
 
 
 def _chatml(messages: Sequence[Message]) -> str:
