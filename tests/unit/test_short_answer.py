@@ -269,3 +269,51 @@ def test_the_plain_baseline_asks_the_agents_model_as_the_murmurs_plain_answer_do
             assert net.ask(SHOP if strategy != "plain" else SUM).text in ("17", "スーパー")
     assert not writer.requests
     assert agents.requests[0].messages == [Message(role="user", content=SUM)]
+
+
+SPLIT = {
+    "plain": "He has 17.",
+    "round 1/agent 2": "Answer: 23",
+    "round 1/agent 3": "I am not sure.",
+}
+
+
+def test_a_split_vote_keeps_the_plain_answer_by_default() -> None:
+    text, fake = ask(SUM, SPLIT)
+    assert text == "He has 17." and len(fake.batches) == 1
+
+
+def test_a_split_vote_can_be_discussed_in_a_second_round() -> None:
+    replies = {
+        **SPLIT,
+        "summary 1": "They disagree: 17 or 23.",
+        "round 2/agent 2": "20 - 3 = 17.",
+        "round 2/agent 3": "17, since 3 are eaten.",
+        "output": "He has 17 apples.",
+    }
+    text, fake = ask(SUM, replies, split_vote="discuss")
+    assert text == "He has 17 apples."
+    assert [r.tag for r in fake.requests][3:] == [
+        "summary 1",
+        "round 2/agent 2",
+        "round 2/agent 3",
+        "output",
+    ]
+    second, third = (r.messages[-1].content for r in fake.requests[4:6])
+    # every agent sees the plain answer and the other agent's, never its own or a name
+    assert all("He has 17." in shown and "Agent" not in shown for shown in (second, third))
+    assert "Answer: 23" not in second and "Answer: 23" in third
+    assert "I am not sure." in second and "I am not sure." not in third
+    again = ScriptedBackend(by_tag(replies))
+    with MurmurNet(RunConfig(split_vote="discuss"), backends={"default": again}) as net:
+        answer = net.ask(SUM)
+    # a role keeps its agent number from the first round (where the plain answer is agent 1)
+    rounds = [(c.round, c.agent, c.role) for c in answer.contributions()]
+    assert rounds[:3] == [(1, 1, "plain"), (1, 2, "solver"), (1, 3, "programmer")]
+    assert rounds[3:] == [(2, 2, "solver"), (2, 3, "programmer")]
+
+
+def test_a_majority_is_not_discussed() -> None:
+    agreed = {**SPLIT, "round 1/agent 3": "It is 17."}
+    text, fake = ask(SUM, agreed, split_vote="discuss")
+    assert text == "He has 17." and len(fake.batches) == 1

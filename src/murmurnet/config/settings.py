@@ -156,6 +156,14 @@ class RunConfig(BaseSettings):
             "model's probability of the tokens that end it (confidence)"
         ),
     )
+    split_vote: Literal["plain", "discuss"] = Field(
+        "plain",
+        json_schema_extra=cli(
+            "short-answer path, when no answer holds more than half of the votes: keep the "
+            "plain answer (plain), or summarise, hold a second round in which each agent sees "
+            "the others' answers anonymised, and let the output agent answer (discuss)"
+        ),
+    )
     consensus: Literal["none", "vote", "leader", "bft", "rank"] = Field(
         "none",
         json_schema_extra=cli("agreement among the last round's answers before the output"),

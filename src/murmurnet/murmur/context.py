@@ -77,11 +77,14 @@ class RunContext:
         stage: str,
         roles: Sequence[str | None] = (),
         answer_sink: TokenSink | None = None,
+        first_agent: int = 1,
     ) -> list[Completion]:
-        """One stage's requests; `roles[i]` names request i's role in events and timings;
-        `answer_sink` receives the text of a single request as it streams (the answer)."""
+        """One stage's requests; `roles[i]` names request i's role in events and timings,
+        agent `first_agent + i`; `answer_sink` receives the text of a single request as it
+        streams (the answer)."""
         names = list(roles) or [None] * len(requests)
-        agents = [i + 1 if len(requests) > 1 or roles else None for i in range(len(requests))]
+        numbered = len(requests) > 1 or roles
+        agents = [first_agent + i if numbered else None for i in range(len(requests))]
 
         def on_token(index: int, piece: str) -> None:
             if answer_sink is not None:

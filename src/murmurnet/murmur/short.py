@@ -178,14 +178,8 @@ def _shown(winner: Sequence[Ballot], kind: AnswerKind) -> Ballot:
     return min(winner, key=lambda b: (b.agent != 1, b.checked, b.role == "likelihood"))
 
 
-def tally(ballots: Sequence[Ballot], kind: AnswerKind) -> agreement.Agreement:
-    """The heaviest group of agreeing answers (a ballot weighs its weight times its
-    confidence); on a tie, the group holding the plain answer (ballot 1), else the earliest.
-    The plain answer gives way only to a group holding more than half of the weight: two
-    weaker answers that happen to agree (a sampled role and the options' likelihood, on a
-    question with five options) are not reason enough to leave the model's greedy answer.
-    A program that ran still wins alone (unless two others agree against it).
-    Abstentions do not count."""
+def _groups(ballots: Sequence[Ballot], kind: AnswerKind) -> list[list[Ballot]]:
+    """The ballots that gave an answer, grouped by agreeing answers, in ballot order."""
     groups: list[list[Ballot]] = []
     for ballot in ballots:
         if not ballot.key:
@@ -195,6 +189,18 @@ def tally(ballots: Sequence[Ballot], kind: AnswerKind) -> agreement.Agreement:
             groups.append([ballot])
         else:
             group.append(ballot)
+    return groups
+
+
+def tally(ballots: Sequence[Ballot], kind: AnswerKind) -> agreement.Agreement:
+    """The heaviest group of agreeing answers (a ballot weighs its weight times its
+    confidence); on a tie, the group holding the plain answer (ballot 1), else the earliest.
+    The plain answer gives way only to a group holding more than half of the weight: two
+    weaker answers that happen to agree (a sampled role and the options' likelihood, on a
+    question with five options) are not reason enough to leave the model's greedy answer.
+    A program that ran still wins alone (unless two others agree against it).
+    Abstentions do not count."""
+    groups = _groups(ballots, kind)
     log = [f"groups: {[[b.agent for b in g] for g in groups]}"]
     if not groups:
         return agreement.Agreement(agreement.Protocol.VOTE, None, 0, 1, [*log, "no answers"])
@@ -217,7 +223,26 @@ def tally(ballots: Sequence[Ballot], kind: AnswerKind) -> agreement.Agreement:
     )
 
 
-def short_answer(ctx: RunContext, backend: Backend) -> str | None:
+@dataclass(frozen=True)
+class ShortAnswer:
+    """The vote's answer, and what a second round on a split vote would show."""
+
+    text: str
+    split: bool
+    """No group of answers held more than half of the votes."""
+    answers: list[str]
+    """The agents' replies in ballot order, the plain one first (the options' likelihood,
+    which is not an agent's reply, left out)."""
+
+
+def is_split(ballots: Sequence[Ballot], kind: AnswerKind) -> bool:
+    """Whether no group of agreeing answers holds more than half of the votes cast (the
+    weight of the ballots that gave an answer, as in `tally`)."""
+    weights = [sum(b.weight * b.confidence for b in g) for g in _groups(ballots, kind)]
+    return not weights or 2 * max(weights) <= sum(weights)
+
+
+def short_answer(ctx: RunContext, backend: Backend) -> ShortAnswer | None:
     """The voted answer; when no agent gave a readable answer, the plain answer as it is
     (None only when even that is empty)."""
     options = listed_options(ctx.question.text)
@@ -225,4 +250,8 @@ def short_answer(ctx: RunContext, backend: Backend) -> str | None:
     ballots = ask_agents(ctx, backend, options, kind)
     result = tally(ballots, kind)
     record_agreement(ctx, result, len(ballots))
-    return result.committed or ballots[0].reply or None
+    text = result.committed or ballots[0].reply
+    if not text:
+        return None
+    answers = [b.reply for b in ballots if b.role != "likelihood"]
+    return ShortAnswer(text, is_split(ballots, kind), answers)

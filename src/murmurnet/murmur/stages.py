@@ -39,18 +39,26 @@ class RoundAnswers:
 
 
 def run_round(
-    ctx: RunContext, backend: Backend, round_number: int, peers: Sequence[str] = ()
+    ctx: RunContext,
+    backend: Backend,
+    round_number: int,
+    peers: Sequence[str] = (),
+    first_agent: int = 1,
 ) -> RoundAnswers:
     """All agents of one round in one batch. After the first round each agent sees the
     others' last answers (`peers`, in agent order) anonymised and shuffled, and is asked for
-    its dissent: small models defer to a named peer, and agreeing is not reasoning."""
+    its dissent: small models defer to a named peer, and agreeing is not reasoning. `peers`
+    may open with answers of agents outside the round (the short-answer path's plain
+    answer, agent 1; the roles are then agents 2, … as in that path's first round, so
+    `first_agent` is 2): every agent sees those too, and never its own."""
     cfg = ctx.config
     stage = f"round {round_number}"
     if len(peers) > 1:
         shared = ctx.notes(
             backend, cfg.internal_tokens, without=frozenset({EntryKind.CONTRIBUTION})
         )
-        shown = agreement.views(len(peers), (cfg.seed or 0) + round_number)
+        outside = len(peers) - len(ctx.roles)
+        shown = agreement.views(len(peers), (cfg.seed or 0) + round_number)[outside:]
         messages = [
             dissent_messages(ctx.texts, shared, role.spec, [peers[j] for j in view])
             for role, view in zip(ctx.roles, shown, strict=True)
@@ -66,18 +74,20 @@ def run_round(
             if role.spec.temperature is None
             else role.spec.temperature,
             seed=None if cfg.seed is None else cfg.seed + 1000 * round_number + index,
-            tag=f"{stage}/agent {index + 1}",
+            tag=f"{stage}/agent {first_agent + index}",
         )
         for index, role in enumerate(ctx.roles)
     ]
-    replies = ctx.generate(backend, requests, stage, roles=[r.name for r in ctx.roles])
+    names = [r.name for r in ctx.roles]
+    replies = ctx.generate(backend, requests, stage, roles=names, first_agent=first_agent)
     answers = RoundAnswers([], [])
     for index, (role, reply) in enumerate(zip(ctx.roles, replies, strict=True)):
         text, checked = reply.text.strip(), False
         if role.spec.tool == "python":
             text, checked = with_program_output(ctx.texts, text)
+        agent = first_agent + index
         ctx.board.write(
-            EntryKind.CONTRIBUTION, text, round=round_number, agent=index + 1, role=role.name
+            EntryKind.CONTRIBUTION, text, round=round_number, agent=agent, role=role.name
         )
         answers.texts.append(text)
         answers.checked.append(checked)

@@ -65,7 +65,8 @@ def finish(ctx: RunContext, text: str, sink: TokenSink | None, streamed: bool) -
 def murmur(ctx: RunContext, models: StageModels, sink: TokenSink | None) -> str:
     """A question with one checkable answer (a calculation, a choice, a span, a fact) takes
     the short-answer path (`short`): independent answers, the plain one among them, and a
-    vote; the output agent writes only when no agent gave a readable answer. A Japanese
+    vote; the output agent writes only when no agent gave a readable answer, or when the
+    vote is split and `--split-vote discuss` asks for a second round. A Japanese
     question of fact is recalled in English and written back (`pivot`). Open questions, and
     any question when `--consensus` asks the agents to judge (leader, bft, rank), get
     rounds of agents with a summary each, the agreement, then the output agent (from the
@@ -78,8 +79,11 @@ def murmur(ctx: RunContext, models: StageModels, sink: TokenSink | None) -> str:
             written := pivot.recall_and_write(ctx, models.internal, models.output, sink)
         ):
             return finish(ctx, written, sink, streamed=True)
-        if committed := short.short_answer(ctx, models.internal):
-            return finish(ctx, committed, sink, streamed=False)
+        voted = short.short_answer(ctx, models.internal)
+        if voted is not None and not (voted.split and cfg.split_vote == "discuss"):
+            return finish(ctx, voted.text, sink, streamed=False)
+        if voted is not None:
+            _discuss(ctx, models, voted.answers)
         ctx.cancel.raise_if_cancelled()
         return finish(ctx, stages.write_output(ctx, models.output, sink), sink, streamed=True)
     answers = stages.RoundAnswers([], [])
@@ -98,6 +102,17 @@ def murmur(ctx: RunContext, models: StageModels, sink: TokenSink | None) -> str:
         return finish(ctx, written, sink, streamed=True)
     ctx.cancel.raise_if_cancelled()
     return finish(ctx, stages.write_output(ctx, models.output, sink), sink, streamed=True)
+
+
+def _discuss(ctx: RunContext, models: StageModels, answers: list[str]) -> None:
+    """A split vote, with `--split-vote discuss`: the first round summarised, then a second
+    round in which each agent sees the others' answers (the plain one too) anonymised and
+    shuffled; the output agent then answers from all of it."""
+    if models.summary is not None:
+        ctx.cancel.raise_if_cancelled()
+        stages.summarise(ctx, models.summary, 1)
+    ctx.cancel.raise_if_cancelled()
+    stages.run_round(ctx, models.internal, 2, answers, first_agent=2)
 
 
 @strategy("single")
