@@ -1,0 +1,124 @@
+"""Vote rules replayed on an evaluation's stored ballots: an ablation that runs no model.
+
+On the short-answer path the agents never see one another, so what each agent answered does
+not depend on how the answers are then counted. Every murmur record keeps its agents' replies
+(`contributions`), so a change to the counting (a program's weight, the options' likelihood
+as a voter, a failed program's vote) can be scored exactly on rows already run, instead of
+running the models again. Each variant here is `short.tally` on the same ballots with one
+thing changed, scored by the evaluation's scorer and paired with the stored `plain` answers
+(McNemar). The first line, the rule as shipped, checks the replay itself: it should match
+the stored murmur answers; a few rows may differ because a reply cut off by its token limit
+abstains and the records do not keep which replies were cut.
+
+    python benchmarks/replay_votes.py benchmarks/results/eval-dev900 /tmp/dev900/*.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+
+from murmurnet.evaluation.aggregate import RowResult
+from murmurnet.evaluation.dataset import EvalRow, load_rows
+from murmurnet.evaluation.runner import RESULTS_FILE, read_results
+from murmurnet.evaluation.scoring import score
+from murmurnet.evaluation.stats import bootstrap_ci, paired_difference
+from murmurnet.murmur.short import Ballot, tally
+from murmurnet.murmur.stages import CHECKED_WEIGHT
+from murmurnet.tools.calculator import program_in
+
+FAILED_MARKS = ("(The program could not be run", "（プログラムを実行できませんでした")
+"""The line `stages.with_program_output` adds when a program fails (prompts/stages.*.yaml)."""
+
+Rule = Callable[[list[Ballot]], list[Ballot]]
+
+
+def ballots_of(record: RowResult, row: EvalRow, failed_vote: bool = False) -> list[Ballot]:
+    """The record's ballots as `short.read_ballot` made them (a failed program abstains
+    unless `failed_vote`, the rule before that fix)."""
+    ballots = []
+    for agent, contribution in enumerate(record.contributions, start=1):
+        text = contribution.text
+        failed = any(mark in text for mark in FAILED_MARKS)
+        ran = contribution.role == "programmer" and program_in(text) is not None and not failed
+        key = score(text, row).extracted
+        if failed and not failed_vote:
+            key = ""
+        weight = CHECKED_WEIGHT if ran else 1.0
+        ballots.append(Ballot(agent, contribution.role, text, key, weight, ran))
+    return ballots
+
+
+def program_weighs_one(ballots: list[Ballot]) -> list[Ballot]:
+    return [Ballot(b.agent, b.role, b.reply, b.key, 1.0, b.checked) for b in ballots]
+
+
+def without(role: str) -> Rule:
+    return lambda ballots: [b for b in ballots if b.role != role]
+
+
+VARIANTS: dict[str, tuple[Rule, bool]] = {
+    "the rule as shipped": (lambda ballots: ballots, False),
+    "a failed program votes its last number (before the fix)": (lambda ballots: ballots, True),
+    "a program that ran weighs 1, not 2": (program_weighs_one, False),
+    "no options' likelihood voter": (without("likelihood"), False),
+    "no programmer": (without("programmer"), False),
+    "the plain ballot alone": (lambda ballots: ballots[:1], False),
+}
+
+
+def line(name: str, plain: list[bool], other: list[bool]) -> str:
+    paired = paired_difference(plain, other)
+    d = paired.difference
+    return (
+        f"| {name} | {len(other)} | {bootstrap_ci(other).estimate:.1%} "
+        f"| {d.estimate * 100:+.1f} ({d.low * 100:+.1f} – {d.high * 100:+.1f}) "
+        f"| {paired.wins} | {paired.losses} | {paired.p_value:.3f} |"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("folder", type=Path, help="an evaluation's --out folder")
+    parser.add_argument("files", nargs="+", type=Path, help="the JSONL rows it evaluated")
+    args = parser.parse_args()
+    rows = {row.id: row for path in args.files for row in load_rows(path)}
+    stored = [r for r in read_results(args.folder / RESULTS_FILE) if r.id in rows]
+    latest = {r.strategy: r.fingerprint for r in stored}
+    murmurs = {
+        r.id: r
+        for r in stored
+        if r.strategy == "murmur" and r.fingerprint == latest["murmur"] and r.contributions
+    }
+    plains = {r.id: r for r in stored if r.strategy == "plain" and r.fingerprint == latest["plain"]}
+    ids = sorted(set(murmurs) & set(plains), key=lambda i: (rows[i].kind, i))
+    by_kind: dict[str, list[str]] = defaultdict(list)
+    for row_id in ids:
+        by_kind[rows[row_id].kind].append(row_id)
+    print(f"{len(ids)} rows with stored murmur ballots and plain answers ({args.folder})\n")
+    for kind, group in [*sorted(by_kind.items()), ("all", ids)]:
+        print(f"### {kind} ({len(group)} rows)\n")
+        print("| vote rule | n | accuracy | − plain (points, 95 % CI) | better | worse | p |")
+        print("|---|---:|---:|---|---:|---:|---:|")
+        plain = [plains[i].correct for i in group]
+        print(line("`plain` (stored)", plain, plain))
+        print(line("murmur (stored)", plain, [murmurs[i].correct for i in group]))
+        matches = 0
+        for name, (rule, failed_vote) in VARIANTS.items():
+            correct = []
+            for row_id in group:
+                row = rows[row_id]
+                ballots = rule(ballots_of(murmurs[row_id], row, failed_vote))
+                committed = tally(ballots, row.kind).committed or ballots[0].reply
+                outcome = score(committed, row)
+                correct.append(outcome.correct)
+                if name == "the rule as shipped":
+                    matches += outcome.extracted == murmurs[row_id].extracted
+            print(line(name, plain, correct))
+        print(f"\nThe replayed rule reads the stored murmur answer on {matches} of {len(group)}.\n")
+
+
+if __name__ == "__main__":
+    main()
