@@ -1,0 +1,72 @@
+"""benchmarks/replay_votes.py: vote rules replayed on stored ballots, without a model."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from murmurnet.evaluation.dataset import load_rows
+from murmurnet.evaluation.runner import RESULTS_FILE
+
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "replay_votes.py"
+PROGRAM = "```python\nprint(17)\n```\nProgram output: 17\nAnswer: 17"
+FAILED = "```python\nx = 8\nprint(y)\n```\n(The program could not be run: NameError.)"
+
+
+def record(
+    row_id: str, strategy: str, reply: str, extracted: str, correct: bool, **extra: object
+) -> str:
+    fields = {"id": row_id, "strategy": strategy, "kind": "number", "correct": correct}
+    fields |= {"f1": float(correct), "extracted": extracted, "reply": reply, "fingerprint": "f"}
+    return json.dumps(fields | extra)
+
+
+def test_each_rule_is_scored_on_the_same_ballots(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows_file = tmp_path / "rows.jsonl"
+    questions = [("Tom has 20 apples and eats 3. How many are left?", "17"), ("How many?", "5")]
+    rows_file.write_text(
+        "".join(
+            json.dumps({"question": q, "answer": a, "kind": "number"}) + "\n" for q, a in questions
+        )
+    )
+    first, second = (row.id for row in load_rows(rows_file))
+    ballots = [
+        # a program that ran outweighs two disagreeing prose answers
+        [("plain", "He has 23."), ("solver", "Answer: 19"), ("programmer", PROGRAM)],
+        # a failed program abstains, so the plain answer keeps the tie
+        [("plain", "He has 5."), ("solver", "Answer: 8"), ("programmer", FAILED)],
+    ]
+    out = tmp_path / "out"
+    out.mkdir()
+    lines = [
+        record(first, "plain", "He has 23.", "23", False),
+        record(second, "plain", "He has 5.", "5", True),
+    ]
+    for row_id, answer, votes in zip((first, second), ("17", "5"), ballots, strict=True):
+        contributions = [{"role": role, "text": text} for role, text in votes]
+        lines.append(record(row_id, "murmur", answer, answer, True, contributions=contributions))
+    (out / RESULTS_FILE).write_text("\n".join(lines) + "\n")
+    spec = importlib.util.spec_from_file_location("replay_votes", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    monkeypatch.setattr(sys, "argv", ["replay_votes.py", str(out), str(rows_file)])
+    script.main()
+    report = capsys.readouterr().out
+    accuracy = {
+        cells[1].strip(): cells[3].strip()
+        for line in report.split("### all")[1].splitlines()
+        if line.startswith("| ") and len(cells := line.split("|")) > 3
+    }
+    assert accuracy["`plain` (stored)"] == "50.0%"
+    assert accuracy["the rule as shipped"] == "100.0%"
+    assert accuracy["a program that ran weighs 1, not 2"] == "50.0%"  # the plain 23 keeps a tie
+    assert accuracy["a failed program votes its last number (before the fix)"] == "50.0%"
+    assert accuracy["the plain ballot alone"] == "50.0%"
+    assert "reads the stored murmur answer on 2 of 2" in report
