@@ -6,9 +6,9 @@ not depend on how the answers are then counted. Every murmur record keeps its ag
 as a voter, a failed program's vote) can be scored exactly on rows already run, instead of
 running the models again. Each variant here is `short.tally` on the same ballots with one
 thing changed, scored by the evaluation's scorer and paired with the stored `plain` answers
-(McNemar). The first line, the rule as shipped, checks the replay itself: it should match
-the stored murmur answers; a few rows may differ because a reply cut off by its token limit
-abstains and the records do not keep which replies were cut.
+(McNemar). The last column checks the replay itself: the rule of the code that made the
+records should give the stored murmur answer on nearly every row (a few may differ: a reply
+cut off by its token limit abstains, and the records do not keep which replies were cut).
 
     python benchmarks/replay_votes.py benchmarks/results/eval-dev900 /tmp/dev900/*.jsonl
 """
@@ -20,8 +20,10 @@ from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
+from murmurnet.answers import strip_spaces_and_punctuation
 from murmurnet.evaluation.aggregate import RowResult
 from murmurnet.evaluation.dataset import EvalRow, load_rows
+from murmurnet.evaluation.prompting import plain_text
 from murmurnet.evaluation.runner import RESULTS_FILE, read_results
 from murmurnet.evaluation.scoring import score
 from murmurnet.evaluation.stats import bootstrap_ci, paired_difference
@@ -35,16 +37,20 @@ FAILED_MARKS = ("(The program could not be run", "（プログラムを実行で
 Rule = Callable[[list[Ballot]], list[Ballot]]
 
 
-def ballots_of(record: RowResult, row: EvalRow, failed_vote: bool = False) -> list[Ballot]:
-    """The record's ballots as `short.read_ballot` made them (a failed program abstains
-    unless `failed_vote`, the rule before that fix)."""
+def ballots_of(record: RowResult, row: EvalRow, before: str = "") -> list[Ballot]:
+    """The record's ballots as `short.read_ballot` makes them now, or as it made them
+    `before` one of its fixes ("failed": a failed program voted its code's last number;
+    "span": a span that is not in the question's text voted)."""
+    source = strip_spaces_and_punctuation(plain_text(row))
     ballots = []
     for agent, contribution in enumerate(record.contributions, start=1):
         text = contribution.text
         failed = any(mark in text for mark in FAILED_MARKS)
         ran = contribution.role == "programmer" and program_in(text) is not None and not failed
         key = score(text, row).extracted
-        if failed and not failed_vote:
+        if failed and before != "failed":
+            key = ""
+        if row.kind == "span" and key not in source and before != "span":
             key = ""
         weight = CHECKED_WEIGHT if ran else 1.0
         ballots.append(Ballot(agent, contribution.role, text, key, weight, ran))
@@ -59,23 +65,24 @@ def without(role: str) -> Rule:
     return lambda ballots: [b for b in ballots if b.role != role]
 
 
-VARIANTS: dict[str, tuple[Rule, bool]] = {
-    "the rule as shipped": (lambda ballots: ballots, False),
-    "a failed program votes its last number (before the fix)": (lambda ballots: ballots, True),
-    "a program that ran weighs 1, not 2": (program_weighs_one, False),
-    "no options' likelihood voter": (without("likelihood"), False),
-    "no programmer": (without("programmer"), False),
-    "the plain ballot alone": (lambda ballots: ballots[:1], False),
+VARIANTS: dict[str, tuple[Rule, str]] = {
+    "the rule as shipped": (lambda ballots: ballots, ""),
+    "a failed program votes its last number (before the fix)": (lambda ballots: ballots, "failed"),
+    "a span not in the text votes (before the fix)": (lambda ballots: ballots, "span"),
+    "a program that ran weighs 1, not 2": (program_weighs_one, ""),
+    "no options' likelihood voter": (without("likelihood"), ""),
+    "no programmer": (without("programmer"), ""),
+    "the plain ballot alone": (lambda ballots: ballots[:1], ""),
 }
 
 
-def line(name: str, plain: list[bool], other: list[bool]) -> str:
+def line(name: str, plain: list[bool], other: list[bool], same: str = "") -> str:
     paired = paired_difference(plain, other)
     d = paired.difference
     return (
         f"| {name} | {len(other)} | {bootstrap_ci(other).estimate:.1%} "
         f"| {d.estimate * 100:+.1f} ({d.low * 100:+.1f} – {d.high * 100:+.1f}) "
-        f"| {paired.wins} | {paired.losses} | {paired.p_value:.3f} |"
+        f"| {paired.wins} | {paired.losses} | {paired.p_value:.3f} | {same} |"
     )
 
 
@@ -100,24 +107,25 @@ def main() -> None:
     print(f"{len(ids)} rows with stored murmur ballots and plain answers ({args.folder})\n")
     for kind, group in [*sorted(by_kind.items()), ("all", ids)]:
         print(f"### {kind} ({len(group)} rows)\n")
-        print("| vote rule | n | accuracy | − plain (points, 95 % CI) | better | worse | p |")
-        print("|---|---:|---:|---|---:|---:|---:|")
+        print(
+            "| vote rule | n | accuracy | − plain (points, 95 % CI) | better | worse | p "
+            "| same answer as stored |"
+        )
+        print("|---|---:|---:|---|---:|---:|---:|---:|")
         plain = [plains[i].correct for i in group]
         print(line("`plain` (stored)", plain, plain))
         print(line("murmur (stored)", plain, [murmurs[i].correct for i in group]))
-        matches = 0
-        for name, (rule, failed_vote) in VARIANTS.items():
-            correct = []
+        for name, (rule, before) in VARIANTS.items():
+            correct, same = [], 0
             for row_id in group:
                 row = rows[row_id]
-                ballots = rule(ballots_of(murmurs[row_id], row, failed_vote))
+                ballots = rule(ballots_of(murmurs[row_id], row, before))
                 committed = tally(ballots, row.kind).committed or ballots[0].reply
                 outcome = score(committed, row)
                 correct.append(outcome.correct)
-                if name == "the rule as shipped":
-                    matches += outcome.extracted == murmurs[row_id].extracted
-            print(line(name, plain, correct))
-        print(f"\nThe replayed rule reads the stored murmur answer on {matches} of {len(group)}.\n")
+                same += outcome.extracted == murmurs[row_id].extracted
+            print(line(name, plain, correct, f"{same} of {len(group)}"))
+        print()
 
 
 if __name__ == "__main__":

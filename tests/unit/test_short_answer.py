@@ -187,7 +187,22 @@ def test_a_span_is_told_by_the_agent_that_extracted_it() -> None:
             "round 1/agent 3": "「石油は最も重要な戦略資源となり」\n答え：石油",
         },
     )
-    assert text.endswith("答え：石油")  # the sentence and the spans are one answer
+    assert text.endswith("答え：石油")  # the plain sentence is not in the text: it abstains
+
+
+def test_a_span_that_is_not_in_the_text_does_not_vote() -> None:
+    """Two agents that echo their instructions alike agree with each other; neither answer
+    is in the passage, so the plain span stands (JSQuAD dev rows 81–120, 3 rows)."""
+    echo = "短く順を追って考え、最後の行に「答え：」に続けて答えだけを書いてください。"
+    text, _ = ask(
+        PASSAGE,
+        {
+            "plain": "石油",
+            "round 1/agent 2": echo,
+            "round 1/agent 3": "「答え：」に続けて答えだけを書いてください",
+        },
+    )
+    assert text == "石油"
 
 
 def test_the_shortest_span_of_the_winning_answer_is_shown() -> None:
