@@ -20,19 +20,19 @@ from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
-from murmurnet.answers import strip_spaces_and_punctuation
 from murmurnet.evaluation.aggregate import RowResult
 from murmurnet.evaluation.dataset import EvalRow, load_rows
 from murmurnet.evaluation.prompting import plain_text
 from murmurnet.evaluation.runner import RESULTS_FILE, read_results
 from murmurnet.evaluation.scoring import score
 from murmurnet.evaluation.stats import bootstrap_ci, paired_difference
-from murmurnet.murmur.short import Ballot, tally
+from murmurnet.murmur.prompts import stage_texts
+from murmurnet.murmur.short import Ballot, from_source, span_source, tally
 from murmurnet.murmur.stages import CHECKED_WEIGHT
 from murmurnet.tools.calculator import program_in
 
-FAILED_MARKS = ("(The program could not be run", "（プログラムを実行できませんでした")
-"""The line `stages.with_program_output` adds when a program fails (prompts/stages.*.yaml)."""
+FAILED_MARKS = tuple(stage_texts(language).tool_failed.split("{")[0] for language in ("en", "ja"))
+"""How the line `stages.with_program_output` adds when a program fails begins."""
 
 Rule = Callable[[list[Ballot]], list[Ballot]]
 
@@ -41,7 +41,7 @@ def ballots_of(record: RowResult, row: EvalRow, before: str = "") -> list[Ballot
     """The record's ballots as `short.read_ballot` makes them now, or as it made them
     `before` one of its fixes ("failed": a failed program voted its code's last number;
     "span": a span that is not in the question's text voted)."""
-    source = strip_spaces_and_punctuation(plain_text(row))
+    source = span_source(plain_text(row)) if row.kind == "span" else None
     ballots = []
     for agent, contribution in enumerate(record.contributions, start=1):
         text = contribution.text
@@ -50,7 +50,7 @@ def ballots_of(record: RowResult, row: EvalRow, before: str = "") -> list[Ballot
         key = score(text, row).extracted
         if failed and before != "failed":
             key = ""
-        if row.kind == "span" and key not in source and before != "span":
+        if source is not None and key and not from_source(key, source) and before != "span":
             key = ""
         weight = CHECKED_WEIGHT if ran else 1.0
         ballots.append(Ballot(agent, contribution.role, text, key, weight, ran))
@@ -94,6 +94,8 @@ def main() -> None:
     rows = {row.id: row for path in args.files for row in load_rows(path)}
     stored = [r for r in read_results(args.folder / RESULTS_FILE) if r.id in rows]
     latest = {r.strategy: r.fingerprint for r in stored}
+    if not {"murmur", "plain"} <= set(latest):
+        raise SystemExit(f"replay_votes.py: {args.folder} needs murmur and plain records")
     murmurs = {
         r.id: r
         for r in stored

@@ -282,6 +282,12 @@ def passage_and_question(text: str) -> tuple[str, str] | None:
     return (passage, question) if asked else None
 
 
+def has_pasted_text(text: str) -> bool:
+    """Whether the question carries the text it asks about (pasted before it, or quoted)."""
+    folded = _fold(text)
+    return passage_and_question(folded) is not None or _quoted_passage(folded, _rules())
+
+
 def _fold(text: str) -> str:
     return _nfkc(text).casefold()
 

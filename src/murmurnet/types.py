@@ -87,6 +87,11 @@ class ContinuationScore(BaseModel):
         return self.logprob / max(len(self.text), 1)
 
 
+NO_AGREEMENT = "-"
+"""The text of an agreement entry when the agents agreed on nothing: kept on the blackboard
+as a record of the vote, never shown to an agent as an answer."""
+
+
 class EntryKind(StrEnum):
     QUESTION = "question"
     HISTORY = "history"

@@ -314,6 +314,8 @@ def test_a_split_vote_can_be_discussed_in_a_second_round() -> None:
         "round 2/agent 3",
         "output",
     ]
+    later = " ".join(m.content for r in fake.requests[3:] for m in r.messages)
+    assert "agreed" not in later  # the plain fallback is not shown as the team's answer
     second, third = (r.messages[-1].content for r in fake.requests[4:6])
     # every agent sees the plain answer and the other agent's, never its own or a name
     assert all("He has 17." in shown and "Agent" not in shown for shown in (second, third))
@@ -328,7 +330,11 @@ def test_a_split_vote_can_be_discussed_in_a_second_round() -> None:
     assert rounds[3:] == [(2, 2, "solver"), (2, 3, "programmer")]
 
 
-def test_a_majority_is_not_discussed() -> None:
+def test_a_majority_or_a_program_that_ran_is_not_discussed() -> None:
     agreed = {**SPLIT, "round 1/agent 3": "It is 17."}
     text, fake = ask(SUM, agreed, split_vote="discuss")
     assert text == "He has 17." and len(fake.batches) == 1
+    checked = {**SPLIT, "round 1/agent 3": "```python\nprint(20 - 3 + 0)\n```"}
+    checked |= {"plain": "He has 23.", "round 1/agent 2": "Answer: 19"}
+    text, fake = ask(SUM, checked, split_vote="discuss")
+    assert text.endswith("17") and len(fake.batches) == 1  # the program wins alone

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from murmurnet.blackboard.base import Blackboard
-from murmurnet.types import BlackboardEntry, EntryKind
+from murmurnet.types import NO_AGREEMENT, BlackboardEntry, EntryKind
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,11 @@ def _render_entries(entries: list[BlackboardEntry], labels: Labels, titles: dict
             f"## {labels.passages}\n"
             + "\n".join(f"[{i}] ({e.source}) {e.text}" for i, e in enumerate(passages, 1))
         )
-    notes = [e for e in entries if e.kind in _NOTE_KINDS]
+    notes = [
+        e
+        for e in entries
+        if e.kind in _NOTE_KINDS and not (e.kind is EntryKind.AGREEMENT and e.text == NO_AGREEMENT)
+    ]
     if notes:
         lines = []
         for entry in notes:

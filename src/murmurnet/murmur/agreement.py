@@ -37,6 +37,9 @@ class Agreement:
     log: list[str] = field(default_factory=list)
     members: list[int] = field(default_factory=list)
     """Indices of the answers that make up the committed one (same key)."""
+    majority: bool = True
+    """False when no group held more than half of the votes and `committed` is a fallback
+    (the short-answer path keeps the plain answer then)."""
 
 
 _SIMILAR = 0.6

@@ -26,14 +26,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from difflib import SequenceMatcher
 
 from murmurnet.answers import AnswerKind, char_f1, read_answer, strip_spaces_and_punctuation
 from murmurnet.models.base import Backend, LikelihoodScorer
 from murmurnet.murmur import agreement
 from murmurnet.murmur.context import RunContext
 from murmurnet.murmur.stages import CHECKED_WEIGHT, record_agreement, with_program_output
-from murmurnet.question import listed_options
+from murmurnet.question import has_pasted_text, listed_options
 from murmurnet.tools.calculator import program_in
 from murmurnet.types import Completion, ContinuationScore, EntryKind, GenerationRequest, Message
 
@@ -131,17 +132,28 @@ def ask_agents(
     return ballots
 
 
-def source_text(ctx: RunContext) -> str:
-    """The text the answer to a question about a pasted text must come from (the question
-    with its passage, and any retrieved passages), read as span keys are read: without spaces
-    or punctuation, folded. A question of fact ("日本の首都は？") has no such text.
+def span_source(question: str, passages: Sequence[str] = ()) -> str | None:
+    """The text the answer to a question about a text must come from (the question with its
+    pasted passage, and any retrieved passages), read as span keys are read: without spaces
+    or punctuation, folded; None for a question with no such text ("日本の首都は？").
 
-    A span that is in none of it is not an answer to a question about the text. The 0.5B
-    model sometimes answers with its own instruction ("「答え：」に続けて答えだけを…"), and two
-    agents that echo alike agree with each other: on JSQuAD dev rows 81–120 such echoes
-    outvoted a right plain answer 3 times out of 40."""
-    passages = [entry.text for entry in ctx.board.entries(EntryKind.PASSAGE)]
-    return strip_spaces_and_punctuation("\n".join([*passages, ctx.question.text]))
+    The 0.5B model sometimes answers with its own instruction ("「答え：」に続けて答えだけを
+    …"), and two agents that echo alike agree with each other: on JSQuAD dev rows 81–120 such
+    echoes outvoted a right plain answer 3 times out of 40."""
+    if not passages and not has_pasted_text(question):
+        return None
+    return strip_spaces_and_punctuation("\n".join([*passages, question]))
+
+
+def from_source(key: str, source: str) -> bool:
+    """Whether a span comes from the text: it is in it, or at least half of it is one piece
+    of it ("グーテンベルクです" answers with "グーテンベルク", as the scorer also accepts)."""
+    if key in source:
+        return True
+    match = SequenceMatcher(None, key, source, autojunk=False).find_longest_match(
+        0, len(key), 0, len(source)
+    )
+    return 2 * match.size >= len(key)
 
 
 def read_ballot(
@@ -153,7 +165,8 @@ def read_ballot(
     options: Sequence[str],
     program: bool = False,
 ) -> Ballot:
-    """One reply as a ballot, written to the blackboard; a `program`'s code is run first."""
+    """One reply as a ballot, written to the blackboard; a `program`'s code is run first.
+    A span that does not come from the text the question is about abstains (`span_source`)."""
     text, ran = reply.text.strip(), False
     if program:
         text, ran = with_program_output(ctx.texts, text)
@@ -163,8 +176,11 @@ def read_ballot(
     cut = reply.finish_reason == "length" and not ran
     failed = program and not ran and program_in(text) is not None
     key = "" if cut or failed else read_answer(kind, text, options, ctx.question.text)
-    if kind == "span" and ctx.question.kind == "exact" and key not in source_text(ctx):
-        key = ""  # a question about a pasted text: the answer is in the text
+    if kind == "span" and key:
+        passages = [entry.text for entry in ctx.board.entries(EntryKind.PASSAGE)]
+        source = span_source(ctx.question.text, passages)
+        if source is not None and not from_source(key, source):
+            key = ""
     ctx.board.write(EntryKind.CONTRIBUTION, text, round=1, agent=agent, role=role)
     weight = CHECKED_WEIGHT if ran else 1.0
     return Ballot(agent, role, text, key, weight, ran, tail_confidence(reply, whole=ran))
@@ -229,12 +245,14 @@ def tally(ballots: Sequence[Ballot], kind: AnswerKind) -> agreement.Agreement:
         log.append("tie: the plain answer's group" if winner[0].agent == 1 else "tie: earliest")
     plain = groups[0] if groups[0][0].agent == 1 else None
     exact = any(b.weight >= CHECKED_WEIGHT for b in winner)
-    if plain is not None and winner is not plain and not exact and 2 * top <= sum(weight.values()):
+    majority = 2 * top > sum(weight.values())
+    if plain is not None and winner is not plain and not exact and not majority:
         winner = plain
         log.append("no majority against the plain answer: it stands")
     shown = _shown(winner, kind)
+    members = [b.agent - 1 for b in winner]
     return agreement.Agreement(
-        agreement.Protocol.VOTE, shown.reply, len(winner), 1, log, [b.agent - 1 for b in winner]
+        agreement.Protocol.VOTE, shown.reply, len(winner), 1, log, members, majority or exact
     )
 
 
@@ -244,17 +262,11 @@ class ShortAnswer:
 
     text: str
     split: bool
-    """No group of answers held more than half of the votes."""
+    """No group of answers held more than half of the votes (a program that ran and wins
+    alone is not a split: its answer was checked)."""
     answers: list[str]
     """The agents' replies in ballot order, the plain one first (the options' likelihood,
     which is not an agent's reply, left out)."""
-
-
-def is_split(ballots: Sequence[Ballot], kind: AnswerKind) -> bool:
-    """Whether no group of agreeing answers holds more than half of the votes cast (the
-    weight of the ballots that gave an answer, as in `tally`)."""
-    weights = [sum(b.weight * b.confidence for b in g) for g in _groups(ballots, kind)]
-    return not weights or 2 * max(weights) <= sum(weights)
 
 
 def short_answer(ctx: RunContext, backend: Backend) -> ShortAnswer | None:
@@ -264,9 +276,15 @@ def short_answer(ctx: RunContext, backend: Backend) -> ShortAnswer | None:
     kind = answer_kind(ctx, options)
     ballots = ask_agents(ctx, backend, options, kind)
     result = tally(ballots, kind)
-    record_agreement(ctx, result, len(ballots))
+    split = not result.majority
+    if split and ctx.config.split_vote == "discuss":
+        # Not an agreement: the second round must not read the fallback as the team's answer.
+        log = [*result.log, "split: discussed in a second round"]
+        record_agreement(ctx, replace(result, committed=None, log=log), len(ballots))
+    else:
+        record_agreement(ctx, result, len(ballots))
     text = result.committed or ballots[0].reply
     if not text:
         return None
     answers = [b.reply for b in ballots if b.role != "likelihood"]
-    return ShortAnswer(text, is_split(ballots, kind), answers)
+    return ShortAnswer(text, split, answers)

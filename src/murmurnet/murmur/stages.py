@@ -24,7 +24,7 @@ from murmurnet.murmur.prompts import (
     summary_messages,
 )
 from murmurnet.tools.calculator import CalculatorError, program_in, run_program
-from murmurnet.types import EntryKind, GenerationRequest
+from murmurnet.types import NO_AGREEMENT, EntryKind, GenerationRequest
 
 APPROVAL_TOKENS = 40
 
@@ -186,7 +186,7 @@ def ask_rankings(
 def record_agreement(ctx: RunContext, result: agreement.Agreement, agents: int) -> None:
     ctx.board.write(
         EntryKind.AGREEMENT,
-        (result.committed or "").strip() or "-",
+        (result.committed or "").strip() or NO_AGREEMENT,
         role=result.protocol.value,
         agent=result.supporters,
         source="; ".join(result.log),
