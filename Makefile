@@ -71,7 +71,7 @@ EVAL_DATA ?= ../shared/eval
 EVAL_OUT ?= benchmarks/results/eval-dev900
 eval: setup-test
 	$(BIN)/murmurnet models --prepare qwen2.5-0.5b
-	benchmarks/dev900_slices.sh $(EVAL_DATA) build/dev900 > build/dev900.list
+	mkdir -p build && benchmarks/dev900_slices.sh $(EVAL_DATA) build/dev900 > build/dev900.list
 	$(BIN)/murmurnet eval $$(cat build/dev900.list) --strategies plain,murmur --out $(EVAL_OUT)
 
 # Optional: llama-server and llama-batched-bench from the llama.cpp source vendored in the

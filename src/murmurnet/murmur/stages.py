@@ -223,7 +223,8 @@ def write_output(
             agreed=agreed,
         ),
         max_tokens=cfg.output_tokens,
-        temperature=cfg.output_temp,
+        # Rewriting an answer the agents committed to is copying, not composing.
+        temperature=cfg.output_temp if agreed is None else 0.0,
         seed=cfg.seed,
         stop=echo_stops(ctx.titles()),
         tag="output",
