@@ -42,7 +42,9 @@ def test_comments_docstrings_and_layout_do_not_change_the_code_version(tmp_path:
     code.write_text('"""Old."""\n\ndef f(x):\n    """Why."""\n    return x + 1\n')
     (tmp_path / "p.yaml").write_text("task: Answer.  # why\n")
     before = fp.hash_code(tmp_path)
-    code.write_text('"""New words."""\n\n\ndef f(x):  # a comment\n    return (x + 1)\n')
+    code.write_text(
+        '"""New words."""\n\n\ndef f(x):  # a comment\n    return (x + 1)\n    """Unreachable."""\n'
+    )
     (tmp_path / "p.yaml").write_text("# a comment\ntask: >-\n  Answer.\n")
     assert fp.hash_code(tmp_path) == before
     code.write_text("def f(x):\n    return x + 2\n")

@@ -85,25 +85,34 @@ def code_files(root: Path = PACKAGE_ROOT) -> list[Path]:
 
 
 def _without_docstrings(tree: ast.AST) -> ast.AST:
+    """The tree without any bare string statement: module, class and function docstrings,
+    and the strings that document an attribute or a constant below it."""
     for node in ast.walk(tree):
-        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
-            first = node.body[0] if node.body else None
-            constant = first.value if isinstance(first, ast.Expr) else None
-            if isinstance(constant, ast.Constant) and isinstance(constant.value, str):
-                node.body = node.body[1:]
+        for name in ("body", "orelse", "finalbody"):
+            statements = getattr(node, name, None)
+            if isinstance(statements, list):
+                kept = [s for s in statements if not _is_bare_string(s)]
+                setattr(node, name, kept)
     return tree
+
+
+def _is_bare_string(statement: object) -> bool:
+    value = statement.value if isinstance(statement, ast.Expr) else None
+    return isinstance(value, ast.Constant) and isinstance(value.value, str)
 
 
 def meaning(path: Path) -> bytes:
     """What in a code file can change a reply: a Python file's syntax tree without
-    docstrings (comments are not in it), a YAML file's data; the bytes if it does not parse."""
+    docstrings (comments are not in it), a YAML file's data; the bytes if it does not parse.
+    The tree's printed form differs between Python versions, so a run resumed under another
+    Python starts over."""
     data = path.read_bytes()
     try:
         if path.suffix == ".py":
             return ast.dump(_without_docstrings(ast.parse(data))).encode("utf-8")
         loaded = yaml.safe_load(data)
         return json.dumps(loaded, ensure_ascii=False, sort_keys=True, default=str).encode("utf-8")
-    except (SyntaxError, ValueError, yaml.YAMLError):
+    except (SyntaxError, ValueError, TypeError, yaml.YAMLError):
         return data
 
 
@@ -135,7 +144,7 @@ def settings_of(config: RunConfig) -> dict[str, Any]:
 
 def _file_hash(path: Path) -> str:
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        return hashlib.sha256(meaning(path)).hexdigest()
     except OSError:
         return ""  # the run itself will report a missing role file
 
