@@ -15,9 +15,12 @@ from concurrent.futures import Future
 from types import TracebackType
 from typing import Any
 
+from pydantic import ValidationError
+
 from murmurnet.blackboard import BlackboardFactory, in_memory
 from murmurnet.cancellation import Cancellation
-from murmurnet.config import RunConfig
+from murmurnet.config import RunConfig, first_error
+from murmurnet.errors import ConfigError
 from murmurnet.events import EventBus, JsonlLog, Subscriber, Subscription
 from murmurnet.memory import Conversation, Turn
 from murmurnet.models.base import Backend
@@ -96,7 +99,13 @@ class Runtime:
     ) -> Answer:
         """Answer one question in the calling thread; `overrides` change settings for this
         run only (e.g. `strategy="single"`), never the models."""
-        config = self.config.model_copy(update=overrides) if overrides else self.config
+        config = self.config
+        if overrides:  # validated as a whole: a rule may tie an override to another setting
+            try:
+                config = RunConfig.model_validate({**config.model_dump(), **overrides})
+            except ValidationError as exc:
+                key, message = first_error(exc)
+                raise ConfigError(f"invalid {key or 'settings'} for this run: {message}") from None
         return self.pipeline.run(config, question, history, on_token, cancel, run_id)
 
     def start(

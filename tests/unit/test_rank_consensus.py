@@ -5,9 +5,12 @@ from __future__ import annotations
 import pytest
 
 from murmurnet import GenerationRequest, MurmurNet, RunConfig, ScriptedBackend
+from murmurnet.api import Runtime
 from murmurnet.config import load_config
-from murmurnet.errors import ConfigError
+from murmurnet.errors import ConfigError, InputError
+from murmurnet.evaluation.variants import parse_variants
 from murmurnet.murmur.agreement import Protocol, parse_ranking, rank, views
+from murmurnet.server.profiles import profiles
 from murmurnet.types import EntryKind
 
 
@@ -82,3 +85,16 @@ def test_rank_with_two_agents_is_a_one_line_settings_error() -> None:
     with pytest.raises(ConfigError, match="consensus 'rank' needs at least 3 agents, got 2"):
         load_config({"consensus": "rank", "agents": 2})
     assert load_config({"consensus": "rank", "agents": 3}).agents == 3
+
+
+def test_every_way_to_ask_for_rank_with_two_agents_is_a_one_line_error() -> None:
+    with (
+        pytest.raises(ConfigError, match="invalid settings for this run: consensus 'rank'"),
+        Runtime(RunConfig(), backends={"default": ScriptedBackend(["x"])}) as runtime,
+    ):
+        runtime.run("Why is the sea blue?", consensus="rank")
+    with pytest.raises(InputError, match=r"murmur\[consensus=rank\]': bad settings: consensus"):
+        parse_variants("murmur[consensus=rank]", RunConfig(), ["murmur"])
+    config = RunConfig(profiles={"council": {"consensus": "rank"}})
+    with pytest.raises(ConfigError, match="profile 'council': consensus 'rank' needs"):
+        profiles(config)

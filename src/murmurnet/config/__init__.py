@@ -1,6 +1,6 @@
 """Settings: one pydantic model for flags, `MURMURNET_*` env vars and the YAML file."""
 
-from murmurnet.config.files import load_config, read_config_file
+from murmurnet.config.files import first_error, load_config, read_config_file
 from murmurnet.config.settings import (
     BACKEND_ALIASES,
     DEFAULT_ALIAS,
@@ -23,6 +23,7 @@ __all__ = [
     "RunConfig",
     "backend_type",
     "default_cache_folder",
+    "first_error",
     "load_config",
     "read_config_file",
 ]

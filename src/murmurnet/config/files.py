@@ -121,12 +121,20 @@ def load_config(flags: dict[str, Any] | None = None, config_file: Path | None = 
         FILE_DATA.reset(token)
 
 
+def first_error(exc: ValidationError) -> tuple[str, str]:
+    """The first error's setting ("" for a rule across settings) and its message, without
+    pydantic's "Value error, " prefix."""
+    error = exc.errors()[0]
+    key = ".".join(str(part) for part in error["loc"])
+    return key, str(error["msg"]).removeprefix("Value error, ")
+
+
 def _describe(
     exc: ValidationError, flags: dict[str, Any], file_data: dict[str, Any], path: Path | None
 ) -> str:
     error = exc.errors()[0]
     loc = [str(part) for part in error["loc"]]
-    key = ".".join(loc) if loc else "?"
+    key, message = first_error(exc)
     top = loc[0] if loc else ""
     if top in flags:
         origin = f"flag --{top.replace('_', '-')}"
@@ -136,9 +144,8 @@ def _describe(
         origin = f"config file {path}"
     else:
         origin = "settings"
-    message = error["msg"]
     if not loc:  # a rule across settings: its message names them
-        return f"invalid settings: {message.removeprefix('Value error, ')}"
+        return f"invalid settings: {message}"
     if error["type"] == "extra_forbidden":
         return f"unknown key {key!r} in {origin}"
     return f"invalid value for {key!r} in {origin}: {message}"

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from murmurnet.config import RunConfig
+from murmurnet.config import RunConfig, first_error
 from murmurnet.errors import InputError
 
 FIXED_SETTINGS = frozenset(
@@ -133,9 +133,9 @@ def parse_variant(spec: str, config: RunConfig, known: Collection[str]) -> Varia
     try:
         effective = RunConfig.model_validate({**config.model_dump(), **fields})
     except ValidationError as exc:
-        error = exc.errors()[0]
-        name = ".".join(str(part) for part in error["loc"]) or "?"
-        raise InputError(f"strategy {spec!r}: bad value for {name!r}: {error['msg']}") from None
+        name, message = first_error(exc)
+        where = f"bad value for {name!r}" if name else "bad settings"
+        raise InputError(f"strategy {spec!r}: {where}: {message}") from None
     label = f"{base}[{','.join(f'{name}={value}' for name, value in fields.items())}]"
     overrides = {name: getattr(effective, name) for name in fields}
     return Variant(label=label, base=base, overrides=overrides, config=effective)

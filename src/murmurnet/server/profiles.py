@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from murmurnet.config import DEFAULT_MODEL, RunConfig
+from murmurnet.config import DEFAULT_MODEL, RunConfig, first_error
 from murmurnet.errors import ConfigError
 
 SERVER_ONLY = frozenset({"profiles", "log", "monitoring", "blackboard", "ray_serve"})
@@ -35,9 +35,8 @@ def _checked(config: RunConfig, name: str, settings: dict[str, Any]) -> dict[str
     try:
         RunConfig.model_validate({**config.model_dump(exclude={"profiles"}), **settings})
     except ValidationError as exc:
-        error = exc.errors()[0]
-        where = ".".join(str(p) for p in error["loc"])
-        raise ConfigError(f"profile {name!r}: {where}: {error['msg']}") from None
+        key, message = first_error(exc)
+        raise ConfigError(f"profile {name!r}: {f'{key}: ' if key else ''}{message}") from None
     return settings
 
 
