@@ -111,8 +111,18 @@ def test_reading_leaves_a_line_being_written_alone(tmp_path: Path) -> None:
 def test_a_results_file_that_is_not_text_is_a_one_line_error(tmp_path: Path) -> None:
     path = tmp_path / RESULTS_FILE
     path.write_bytes(b"\x89PNG\r\n\x1a\n")
-    with pytest.raises(InputError, match="not UTF-8 text"):
+    with pytest.raises(InputError, match=r"results\.jsonl:1: not a result record"):
         read_results(path)
+
+
+def test_a_whole_last_record_without_its_newline_is_kept(tmp_path: Path) -> None:
+    run_eval(rows(2), STRATEGIES, FakeSolver(), tmp_path, progress=False)
+    path = tmp_path / RESULTS_FILE
+    path.write_text(path.read_text(encoding="utf-8").rstrip("\n"), encoding="utf-8")
+    assert len(read_results(path)) == 4  # a hand-edited file: the last record still counts
+    solver = FakeSolver()
+    run_eval(rows(2), STRATEGIES, solver, tmp_path, progress=False)
+    assert solver.calls == [] and len(path.read_text(encoding="utf-8").splitlines()) == 4
 
 
 def test_more_rows_or_strategies_later_only_runs_the_new_pairs(tmp_path: Path) -> None:

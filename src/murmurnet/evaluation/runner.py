@@ -43,11 +43,25 @@ Solve = Callable[[EvalRow, str], Attempt]
 
 
 def _repair_tail(path: Path) -> None:
-    """Drop a half-written last line (killed mid-write) so appends start on a fresh line."""
+    """End the file on a fresh line before appending: a last line without its newline is
+    kept (newline added) when it is a whole record, dropped when it was cut mid-write."""
     data = path.read_bytes()
-    if data and not data.endswith(b"\n"):
-        with path.open("r+b") as handle:
-            handle.truncate(data.rfind(b"\n") + 1)
+    if not data or data.endswith(b"\n"):
+        return
+    tail = data[data.rfind(b"\n") + 1 :]
+    with path.open("r+b") as handle:
+        if _record(tail) is not None:
+            handle.seek(0, 2)
+            handle.write(b"\n")
+        else:
+            handle.truncate(len(data) - len(tail))
+
+
+def _record(line: bytes) -> RowResult | None:
+    try:
+        return RowResult.model_validate_json(line)
+    except ValidationError:  # also raised for bytes that are not UTF-8
+        return None
 
 
 def read_results(path: str | Path) -> list[RowResult]:
@@ -55,32 +69,28 @@ def read_results(path: str | Path) -> list[RowResult]:
     for the same pair and fingerprint replaces an earlier one.
 
     Only reads: the report tools read a file that a running evaluation is appending to, so a
-    last line without its newline is a record still being written, and is skipped here (the
-    writer repairs it before appending, `_repair_tail`)."""
+    last line without its newline that is not a whole record is one still being written, and
+    is skipped here (the writer repairs the file before appending, `_repair_tail`)."""
     file = Path(path)
     if not file.is_file():
         return []
     try:
-        lines = file.read_text(encoding="utf-8").split("\n")
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            f"{file}: not UTF-8 text (byte {exc.start})",
-            hint="it is not a results file; move it away and run again",
-        ) from None
+        *lines, tail = file.read_bytes().split(b"\n")
     except OSError as exc:
         raise InputError(f"cannot read {file}: {exc.strerror}") from None
     records: dict[tuple[str, str, str], RowResult] = {}
-    for lineno, line in enumerate(lines[:-1], start=1):
+    for lineno, line in enumerate(lines, start=1):
         if not line.strip():
             continue
-        try:
-            record = RowResult.model_validate_json(line)
-        except ValidationError:
+        record = _record(line)
+        if record is None:
             raise InputError(
                 f"{file}:{lineno}: not a result record",
                 hint="delete that line (or the file) and run again to redo it",
-            ) from None
+            )
         records[(record.id, record.strategy, record.fingerprint)] = record
+    if (last := _record(tail) if tail.strip() else None) is not None:
+        records[(last.id, last.strategy, last.fingerprint)] = last
     return list(records.values())
 
 
