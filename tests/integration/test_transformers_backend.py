@@ -321,7 +321,7 @@ def test_token_logprobs_are_the_models_own_for_every_row_of_a_batch(
             ids.append(int(table.argmax()))
 
 
-def test_scoring_decodes_the_prompt_once_and_matches_a_plain_forward_pass(
+def test_scoring_matches_a_plain_forward_pass_with_and_without_a_cache_object(
     backend: TransformersBackend,
 ) -> None:
     messages = _ask("which colour ?").messages
@@ -336,3 +336,19 @@ def test_scoring_decodes_the_prompt_once_and_matches_a_plain_forward_pass(
         assert score.logprob == pytest.approx(expected, abs=1e-3)
     with pytest.raises(InputError, match="empty"):
         backend.score(messages, ["blue", ""])
+    # A model that returns its cache as plain tuples gets the prompt again per option.
+    model = backend._model
+    original = model.forward
+
+    def legacy(*args: Any, **kwargs: Any) -> Any:
+        output = original(*args, **kwargs)
+        if kwargs.get("use_cache"):
+            output.past_key_values = tuple(output.past_key_values)
+        return output
+
+    model.forward = legacy
+    try:
+        again = backend.score(messages, options)
+    finally:
+        model.forward = original
+    assert [s.logprob for s in again] == pytest.approx([s.logprob for s in scores], abs=1e-3)

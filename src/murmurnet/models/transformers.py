@@ -201,7 +201,7 @@ class TransformersBackend:
                 top_k=first.top_k or None,
             )
         wants_logprobs = any(request.logprobs for request in batch)
-        if wants_logprobs:
+        if wants_logprobs:  # every step's logits are kept until the batch ends
             settings.update(output_logits=True, return_dict_in_generate=True)
         if first.seed is not None:
             torch.manual_seed(first.seed)
@@ -244,7 +244,7 @@ class TransformersBackend:
     ) -> list[ContinuationScore]:
         """How likely each text is as the start of the reply to `messages`: the prompt is
         decoded once, then every continuation runs as one right-padded batch from copies of
-        the prompt's cache."""
+        the prompt's cache (with the prompt again, for a model that returns no cache object)."""
         torch = self._torch
         options = [
             [int(t) for t in self._tokenizer(text, add_special_tokens=False)["input_ids"]]
@@ -267,15 +267,19 @@ class TransformersBackend:
             rest = None
             if width > 1:
                 cache = shared.past_key_values
-                cache.batch_repeat_interleave(len(options))
                 ids = [tokens + [self._pad] * (width - len(tokens)) for tokens in options]
                 mask = [[1] * (len(prompt) + len(t)) + [0] * (width - len(t)) for t in options]
-                rest = self._model(
+                if hasattr(cache, "batch_repeat_interleave"):
+                    cache.batch_repeat_interleave(len(options))
+                else:  # a model family without a cache object: decode the prompt per option
+                    ids = [[*prompt, *row] for row in ids]
+                    cache = None
+                logits = self._model(
                     input_ids=torch.tensor(ids, dtype=torch.long, device=device),
                     attention_mask=torch.tensor(mask, dtype=torch.long, device=device),
                     past_key_values=cache,
-                ).logits.float()
-                rest = torch.log_softmax(rest, dim=-1)
+                ).logits
+                rest = torch.log_softmax(logits[:, -width:].float(), dim=-1)
         scores = []
         for row, (text, tokens) in enumerate(zip(continuations, options, strict=True)):
             values = [float(first[tokens[0]])]
