@@ -230,7 +230,8 @@ def tally(ballots: Sequence[Ballot], kind: AnswerKind) -> agreement.Agreement:
     weaker answers that happen to agree (a sampled role and the options' likelihood, on a
     question with five options) are not reason enough to leave the model's greedy answer.
     A program that ran still wins alone (unless two others agree against it).
-    Abstentions do not count."""
+    Abstentions do not count. `majority` is False when neither a majority nor a program
+    decided: the answer is then a fallback, which `--split-vote discuss` may discuss."""
     groups = _groups(ballots, kind)
     log = [f"groups: {[[b.agent for b in g] for g in groups]}"]
     if not groups:
