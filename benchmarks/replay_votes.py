@@ -61,6 +61,12 @@ def program_weighs_one(ballots: list[Ballot]) -> list[Ballot]:
     return [Ballot(b.agent, b.role, b.reply, b.key, 1.0, b.checked) for b in ballots]
 
 
+def likelihood_alone(ballots: list[Ballot]) -> list[Ballot]:
+    """What `plain+likelihood` answers: the options' likelihood ballot is that strategy's
+    answer (same prompt, same ranking); a question without options gets `plain`."""
+    return [b for b in ballots if b.role == "likelihood"] or ballots[:1]
+
+
 def without(role: str) -> Rule:
     return lambda ballots: [b for b in ballots if b.role != role]
 
@@ -73,6 +79,7 @@ VARIANTS: dict[str, tuple[Rule, str]] = {
     "no options' likelihood voter": (without("likelihood"), ""),
     "no programmer": (without("programmer"), ""),
     "the plain ballot alone": (lambda ballots: ballots[:1], ""),
+    "the options' likelihood alone (plain+likelihood)": (likelihood_alone, ""),
 }
 
 
