@@ -27,8 +27,9 @@ from murmurnet.evaluation.runner import RESULTS_FILE, read_results
 from murmurnet.evaluation.scoring import score
 from murmurnet.evaluation.stats import bootstrap_ci, paired_difference
 from murmurnet.murmur.prompts import stage_texts
-from murmurnet.murmur.short import Ballot, from_source, span_source, tally
+from murmurnet.murmur.short import Ballot, ballot_key, span_source, tally
 from murmurnet.murmur.stages import CHECKED_WEIGHT
+from murmurnet.question import listed_options
 from murmurnet.tools.calculator import program_in
 
 FAILED_MARKS = tuple(stage_texts(language).tool_failed.split("{")[0] for language in ("en", "ja"))
@@ -38,20 +39,20 @@ Rule = Callable[[list[Ballot]], list[Ballot]]
 
 
 def ballots_of(record: RowResult, row: EvalRow, before: str = "") -> list[Ballot]:
-    """The record's ballots as `short.read_ballot` makes them now, or as it made them
-    `before` one of its fixes ("failed": a failed program voted its code's last number;
-    "span": a span that is not in the question's text voted)."""
-    source = span_source(plain_text(row)) if row.kind == "span" else None
+    """The record's ballots as `short.read_ballot` makes them now (from the question as the
+    murmur was asked it), or as it made them `before` one of its fixes ("failed": a failed
+    program voted its code's last number; "span": a span that is not in the question's text
+    voted). A reply cut off by its token limit cannot be told apart here: it votes."""
+    question = plain_text(row)
+    options = listed_options(question)
+    source = span_source(question) if row.kind == "span" and before != "span" else None
     ballots = []
     for agent, contribution in enumerate(record.contributions, start=1):
         text = contribution.text
         failed = any(mark in text for mark in FAILED_MARKS)
         ran = contribution.role == "programmer" and program_in(text) is not None and not failed
-        key = score(text, row).extracted
-        if failed and before != "failed":
-            key = ""
-        if source is not None and key and not from_source(key, source) and before != "span":
-            key = ""
+        abstains = failed and before != "failed"
+        key = "" if abstains else ballot_key(row.kind, text, options, question, source)
         weight = CHECKED_WEIGHT if ran else 1.0
         ballots.append(Ballot(agent, contribution.role, text, key, weight, ran))
     return ballots

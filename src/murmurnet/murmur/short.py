@@ -156,6 +156,17 @@ def from_source(key: str, source: str) -> bool:
     return 2 * match.size >= len(key)
 
 
+def ballot_key(
+    kind: AnswerKind, text: str, options: Sequence[str], question: str, source: str | None
+) -> str:
+    """The answer a reply votes for, read as the scorer reads it; "" abstains, and so does a
+    span that does not come from the `source` text (`span_source`) when there is one."""
+    key = read_answer(kind, text, options, question)
+    if key and source is not None and not from_source(key, source):
+        return ""
+    return key
+
+
 def read_ballot(
     ctx: RunContext,
     agent: int,
@@ -175,12 +186,9 @@ def read_ballot(
     # code is a constant of the question, not what it would have printed.
     cut = reply.finish_reason == "length" and not ran
     failed = program and not ran and program_in(text) is not None
-    key = "" if cut or failed else read_answer(kind, text, options, ctx.question.text)
-    if kind == "span" and key:
-        passages = [entry.text for entry in ctx.board.entries(EntryKind.PASSAGE)]
-        source = span_source(ctx.question.text, passages)
-        if source is not None and not from_source(key, source):
-            key = ""
+    passages = [entry.text for entry in ctx.board.entries(EntryKind.PASSAGE)]
+    source = span_source(ctx.question.text, passages) if kind == "span" else None
+    key = "" if cut or failed else ballot_key(kind, text, options, ctx.question.text, source)
     ctx.board.write(EntryKind.CONTRIBUTION, text, round=1, agent=agent, role=role)
     weight = CHECKED_WEIGHT if ran else 1.0
     return Ballot(agent, role, text, key, weight, ran, tail_confidence(reply, whole=ran))
