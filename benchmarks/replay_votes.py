@@ -68,6 +68,21 @@ def likelihood_alone(ballots: list[Ballot]) -> list[Ballot]:
     return [b for b in ballots if b.role == "likelihood"] or ballots[:1]
 
 
+def likelihood_weighs(weight: float) -> Rule:
+    """The options' likelihood weighs `weight`: at 1.5 of 4.5 it wins with one other ballot
+    agreeing, where at 1 it needs two (`../results/eval-choice-rule/` decides)."""
+
+    def rule(ballots: list[Ballot]) -> list[Ballot]:
+        return [
+            Ballot(b.agent, b.role, b.reply, b.key, weight, b.checked, b.confidence)
+            if b.role == "likelihood"
+            else b
+            for b in ballots
+        ]
+
+    return rule
+
+
 def without(role: str) -> Rule:
     return lambda ballots: [b for b in ballots if b.role != role]
 
@@ -81,6 +96,7 @@ VARIANTS: dict[str, tuple[Rule, str]] = {
     "no programmer": (without("programmer"), ""),
     "the plain ballot alone": (lambda ballots: ballots[:1], ""),
     "the options' likelihood alone (plain+likelihood)": (likelihood_alone, ""),
+    "the options' likelihood weighs 1.5": (likelihood_weighs(1.5), ""),
 }
 
 
