@@ -83,7 +83,11 @@ _QUESTION_WORDS = re.compile(
     r"\?|\b(?:what|who|when|where|which|why|how)\b|何|誰|だれ|なに|いつ|どこ|どれ|なぜ|どの|どう|ですか"
 )
 _ANSWER_CUE = re.compile(r"^\W*\w{1,8}\W*[:：]\W*$")
-_QUIZ_ENDING = re.compile(r"(?:は|を|なに|なん)\s*[?？]?\s*$")
+# How a Japanese question ends when it has no question word: a topic left open ("日本の公用語は。"),
+# the question particle か ("判明しているか。"), or a test sheet's imperative ("一つあげよ").
+_QUIZ_ENDING = re.compile(
+    r"(?:(?:は|を|なに|なん|か)\s*[?？。]?|(?:答え|あげ|挙げ|述べ|選べ)よ\s*。?)\s*$|なん[のと]"
+)
 _QUOTES = re.compile(r'"([^"]+)"|“([^”]+)”|「([^」]+)」|『([^』]+)』')
 _EITHER_OR = re.compile(
     r"\S\s+or\s+(?:(?:an?|the)\s+)?[\w'-]+(?:\s+[\w'-]+){0,2}\s*\?\s*$"
@@ -268,15 +272,16 @@ def _quoted_passage(text: str, rules: _Rules) -> bool:
 def passage_and_question(text: str) -> tuple[str, str] | None:
     """A pasted text and the question about it on the last line, when the text is that.
 
-    A last line that only opens the answer ("答え:", "Answer:") is left out first: people
-    who want a short answer end the question that way, as a quiz or a test sheet does."""
+    The text must be the longer of the two: a long question after a one-line preface is still
+    one question. A last line that only opens the answer ("答え:", "Answer:") is left out
+    first: people who want a short answer end the question that way, as a test sheet does."""
     lines = [line for line in text.splitlines() if line.strip()]
     if lines and _ANSWER_CUE.match(lines[-1]):
         lines.pop()
     if len(lines) < 2:
         return None
     passage, question = "\n".join(lines[:-1]), lines[-1].strip()
-    if len(passage) < _rules().passage_chars or len(question) * 2 > len(passage):
+    if len(passage) < _rules().passage_chars or len(question) > len(passage):
         return None
     asked = _QUESTION_WORDS.search(_fold(question)) or _QUIZ_ENDING.search(question)
     return (passage, question) if asked else None

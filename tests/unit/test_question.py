@@ -206,3 +206,20 @@ def test_a_pasted_text_then_a_question_is_exact_not_a_sum() -> None:
         "then gives 2 of them to his sister on the way home."
     )
     assert read_question(f"{story}\nHow many apples does he have now?").kind == "calculation"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "この国の公用語は。",
+        "オランダは国名の変更を日本に求めているか。",
+        "オランダが使用を廃止した呼び名を一つあげよ",
+        "オランダ政府が2020年に廃止したのはなんの呼び名",
+    ],
+)
+def test_a_pasted_text_then_a_question_without_a_question_word_is_exact(question: str) -> None:
+    article = (
+        "オランダ政府は、2020年1月1日をもって、国名としての「ホラント」の使用を廃止した。"
+        "日本では「オランダ」が定着していることから、日本語での呼び名の変更は求めないとしている。"
+    )
+    assert read_question(f"{article}\n{question}").kind == "exact", explain(question)
