@@ -39,13 +39,17 @@ def test_each_rule_is_scored_on_the_same_ballots(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     rows_file = tmp_path / "rows.jsonl"
-    questions = [("Tom has 20 apples and eats 3. How many are left?", "17"), ("How many?", "5")]
+    questions = [
+        ("Tom has 20 apples and eats 3. How many are left?", "17"),
+        ("How many?", "5"),
+        ("Why is the sky blue?", "42"),
+    ]
     rows_file.write_text(
         "".join(
             json.dumps({"question": q, "answer": a, "kind": "number"}) + "\n" for q, a in questions
         )
     )
-    first, second = (row.id for row in load_rows(rows_file))
+    first, second, third = (row.id for row in load_rows(rows_file))
     ballots = [
         # a program that ran outweighs two disagreeing prose answers
         [("plain", "He has 23."), ("solver", "Answer: 19"), ("programmer", PROGRAM)],
@@ -57,6 +61,11 @@ def test_each_rule_is_scored_on_the_same_ballots(
     lines = [
         record(first, "plain", "He has 23.", "23", False),
         record(second, "plain", "He has 5.", "5", True),
+        record(third, "plain", "Scattering.", "", False),
+        # the full murmur answered this one (no plain agent): no vote to replay, it stands
+        record(
+            third, "murmur", "42", "42", True, contributions=[{"role": "researcher", "text": "?"}]
+        ),
     ]
     for row_id, answer, votes in zip((first, second), ("17", "5"), ballots, strict=True):
         contributions = [{"role": role, "text": text} for role, text in votes]
@@ -71,12 +80,12 @@ def test_each_rule_is_scored_on_the_same_ballots(
         for line in report.split("### all")[1].splitlines()
         if line.startswith("| ") and len(cells := line.split("|")) > 3
     }
-    assert accuracy["`plain` (stored)"] == "50.0%"
+    assert accuracy["`plain` (stored)"] == "33.3%"
     assert accuracy["the rule as shipped"] == "100.0%"
-    assert accuracy["a program that ran weighs 1, not 2"] == "50.0%"  # the plain 23 keeps a tie
-    assert accuracy["a failed program votes its last number (before the fix)"] == "50.0%"
-    assert accuracy["the plain ballot alone"] == "50.0%"
-    assert "| 2 of 2 |" in report.split("the rule as shipped")[-1].splitlines()[0]
+    assert accuracy["a program that ran weighs 1, not 2"] == "66.7%"  # the plain 23 keeps a tie
+    assert accuracy["a failed program votes its last number (before the fix)"] == "66.7%"
+    assert accuracy["the plain ballot alone"] == "66.7%"
+    assert "| 3 of 3 |" in report.split("the rule as shipped")[-1].splitlines()[0]
 
 
 def test_a_heavier_likelihood_wins_with_one_ballot_agreeing() -> None:
