@@ -20,6 +20,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
+from murmurnet.answers import AnswerKind
 from murmurnet.evaluation.aggregate import RowResult
 from murmurnet.evaluation.dataset import EvalRow, load_rows
 from murmurnet.evaluation.prompting import plain_text
@@ -38,6 +39,15 @@ FAILED_MARKS = tuple(stage_texts(language).tool_failed.split("{")[0] for languag
 Rule = Callable[[list[Ballot]], list[Ballot]]
 
 
+def vote_kind(record: RowResult, row: EvalRow) -> AnswerKind:
+    """The kind of answer the murmur voted on, which is not always the row's: a reading
+    question the murmur took for a calculation (its roles hold a programmer) was voted on as
+    numbers (`short.answer_kind`), and scoring that vote as spans would misread it."""
+    if listed_options(plain_text(row)):
+        return "choice"
+    return "number" if any(c.role == "programmer" for c in record.contributions) else "span"
+
+
 def ballots_of(record: RowResult, row: EvalRow, before: str = "") -> list[Ballot]:
     """The record's ballots as `short.read_ballot` makes them now (from the question as the
     murmur was asked it), or as it made them `before` one of its fixes ("failed": a failed
@@ -45,14 +55,15 @@ def ballots_of(record: RowResult, row: EvalRow, before: str = "") -> list[Ballot
     voted). A reply cut off by its token limit cannot be told apart here: it votes."""
     question = plain_text(row)
     options = listed_options(question)
-    source = span_source(question) if row.kind == "span" and before != "span" else None
+    kind = vote_kind(record, row)
+    source = span_source(question) if kind == "span" and before != "span" else None
     ballots = []
     for agent, contribution in enumerate(record.contributions, start=1):
         text = contribution.text
         failed = any(mark in text for mark in FAILED_MARKS)
         ran = contribution.role == "programmer" and program_in(text) is not None and not failed
         abstains = failed and before != "failed"
-        key = "" if abstains else ballot_key(row.kind, text, options, question, source)
+        key = "" if abstains else ballot_key(kind, text, options, question, source)
         weight = CHECKED_WEIGHT if ran else 1.0
         ballots.append(Ballot(agent, contribution.role, text, key, weight, ran))
     return ballots
@@ -131,7 +142,7 @@ def replayed(
             same += 1
             continue
         ballots = rule(ballots_of(record, row, before))
-        committed = tally(ballots, row.kind).committed or ballots[0].reply
+        committed = tally(ballots, vote_kind(record, row)).committed or ballots[0].reply
         outcome = score(committed, row)
         correct.append(outcome.correct)
         same += outcome.extracted == record.extracted
