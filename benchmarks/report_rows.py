@@ -11,6 +11,8 @@ spent) into another folder, without loading a model.
     python benchmarks/report_rows.py benchmarks/results/eval-heldout/default \
         --strategies "plain,murmur,self-consistency[samples=3],self-consistency[samples=6]" \
         --out benchmarks/results/eval-heldout/common-rows
+
+`--skip rows1to40` leaves out the files whose name holds that text (the rows a run tuned on).
 """
 
 from __future__ import annotations
@@ -28,9 +30,19 @@ def main() -> None:
     parser.add_argument("folder", type=Path, help="an evaluation's --out folder")
     parser.add_argument("--strategies", required=True, help="comma-separated labels, as run")
     parser.add_argument("--out", type=Path, required=True, help="where the report goes")
+    parser.add_argument(
+        "--skip",
+        action="append",
+        default=[],
+        help="leave out the files whose name holds this text (the rows tuned on: rows1to40)",
+    )
     args = parser.parse_args()
     strategies = [label.strip() for label in args.strategies.split(",") if label.strip()]
-    stored = read_results(args.folder / RESULTS_FILE)
+    stored = [
+        r
+        for r in read_results(args.folder / RESULTS_FILE)
+        if not any(part in r.source for part in args.skip)
+    ]
     latest = {r.strategy: r.fingerprint for r in stored}
     missing = [label for label in strategies if label not in latest]
     if missing:

@@ -6,12 +6,21 @@ import importlib.util
 import json
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
 from murmurnet.evaluation.runner import RESULTS_FILE
 
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "report_rows.py"
+
+
+def load_script() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("report_rows", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    return script
 
 
 def test_only_rows_every_strategy_answered_are_compared(
@@ -34,10 +43,7 @@ def test_only_rows_every_strategy_answered_are_compared(
     stale = {"id": "q3", "strategy": "murmur", "kind": "number", "correct": True, "f1": 1.0}
     lines.insert(0, json.dumps(stale | {"extracted": "1", "reply": "1", "fingerprint": "old"}))
     (tmp_path / RESULTS_FILE).write_text("\n".join(lines) + "\n")
-    spec = importlib.util.spec_from_file_location("report_rows", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    script = load_script()
     out = tmp_path / "common"
     argv = ["report_rows.py", str(tmp_path), "--strategies", "plain,murmur", "--out", str(out)]
     monkeypatch.setattr(sys, "argv", argv)
@@ -47,3 +53,25 @@ def test_only_rows_every_strategy_answered_are_compared(
     # q3's murmur record is of an older code version: the comparison is on q0-q2 only
     assert "| plain | 3 | 1 | 33.3 %" in report and "| murmur | 3 | 3 | 100.0 %" in report
     assert (out / "cost.png").is_file()
+
+
+def test_skip_leaves_out_the_tuning_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("matplotlib")
+    lines = [
+        json.dumps(
+            {"id": f"q{index}", "strategy": strategy, "kind": "number", "correct": True}
+            | {"f1": 1.0, "extracted": "1", "reply": "1", "fingerprint": strategy[0]}
+            | {"source": "gsm8k-rows1to40" if index == 0 else "gsm8k-rows41to80"}
+        )
+        for index in range(3)
+        for strategy in ("plain", "murmur")
+    ]
+    (tmp_path / RESULTS_FILE).write_text("\n".join(lines) + "\n")
+    script = load_script()
+    argv = ["report_rows.py", str(tmp_path), "--strategies", "plain,murmur"]
+    argv += ["--out", str(tmp_path / "untuned"), "--skip", "rows1to40"]
+    monkeypatch.setattr(sys, "argv", argv)
+    script.main()
+    assert "2 rows answered by every strategy" in capsys.readouterr().out
