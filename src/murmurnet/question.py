@@ -217,7 +217,7 @@ _INLINE_OPTIONS = re.compile(r"^\s*(?:選択肢|choices|options)\s*[:：]\s*(.+)
 
 
 def _next_label(label: str) -> str | None:
-    if label.isdigit():
+    if label.isascii() and label.isdigit():  # "①".isdigit() too, and int("①") fails
         return str(int(label) + 1)
     for sequence in _LABEL_SEQUENCES:
         at = sequence.find(label)

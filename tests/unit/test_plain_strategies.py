@@ -66,6 +66,9 @@ def test_plain_likelihood_on_a_model_that_cannot_score_is_a_typed_error() -> Non
         ("Steps:\n1. mix\n3. bake", []),  # not in sequence
         ("Only one:\n1. alone", []),
         ("No options at all?", []),
+        # a circled number is a digit to Python, but not one int() reads (JCQA dev row 266)
+        ("① 書斎。 ② 書店。これはなに？\n1. 棚\n2. 図書館", ["棚", "図書館"]),
+        ("どれ？\n① 棚\n② 図書館", ["棚", "図書館"]),
     ],
 )
 def test_listed_options(text: str, options: list[str]) -> None:
