@@ -98,6 +98,15 @@ def test_a_failed_program_abstains() -> None:
     assert program.tag == "round 1/agent 3"
 
 
+def test_options_are_answered_by_their_likelihood_without_asking_the_agents() -> None:
+    def likelihood(messages: Sequence[Message], option: str) -> float:
+        return {"スーパー": -9.0, "洋品店": -9.0, "書店": -1.0}[option]
+
+    text, fake = ask(SHOP, {}, likelihood=likelihood)  # no reply scripted: none asked
+    assert text == "書店"
+    assert fake.scored == [["スーパー", "洋品店", "書店"]] and fake.requests == []
+
+
 def test_options_are_read_as_the_scorer_reads_them_and_likelihood_votes() -> None:
     def likelihood(messages: Sequence[Message], option: str) -> float:
         return {"スーパー": -9.0, "洋品店": -9.0, "書店": -1.0}[option]
@@ -106,6 +115,7 @@ def test_options_are_read_as_the_scorer_reads_them_and_likelihood_votes() -> Non
         SHOP,
         {"plain": "スーパーです。", "round 1/agent 2": "答え：書店", "round 1/agent 3": "書店"},
         likelihood=likelihood,
+        choice_answer="vote",
     )
     assert text == "書店"  # the shortest reply of the winning option
     assert fake.scored == [["スーパー", "洋品店", "書店"]]
@@ -120,10 +130,10 @@ def test_the_plain_answer_gives_way_only_to_a_majority() -> None:
         "round 1/agent 2": "答え：書店",
         "round 1/agent 3": "洋品店",
     }
-    kept, _ = ask(SHOP, two_of_four, likelihood=likelihood)
+    kept, _ = ask(SHOP, two_of_four, likelihood=likelihood, choice_answer="vote")
     assert kept == "スーパー"  # 書店 leads 2 to 1, but 2 of 4 is not a majority
     three_of_four = {**two_of_four, "round 1/agent 3": "書店"}
-    left, _ = ask(SHOP, three_of_four, likelihood=likelihood)
+    left, _ = ask(SHOP, three_of_four, likelihood=likelihood, choice_answer="vote")
     assert left == "書店"
 
 

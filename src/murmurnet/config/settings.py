@@ -156,6 +156,14 @@ class RunConfig(BaseSettings):
             "model's probability of the tokens that end it (confidence)"
         ),
     )
+    choice_answer: Literal["likelihood", "vote"] = Field(
+        "likelihood",
+        json_schema_extra=cli(
+            "short-answer path, a question that lists options: the option the model finds "
+            "likeliest answers, the agents not asked (likelihood), or the agents answer and "
+            "vote, the options' likelihood one voter among them (vote)"
+        ),
+    )
     split_vote: Literal["plain", "discuss"] = Field(
         "plain",
         json_schema_extra=cli(

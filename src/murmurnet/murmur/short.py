@@ -12,10 +12,14 @@ against 21.6 % for its greedy step-by-step prose, as PAL and Program of Thoughts
 larger models (benchmarks/results/eval-default/ballots.md). On rows held out from that
 choice the lead was thin or reversed (27.5 % against 25 % on rows 41–80, 30 % against 40 %
 on rows 81–120; eval-heldout/ballots.md), while the murmur still stayed at or above plain
-there, so the weight stands until a larger check. For a question that lists
-options, the model's likelihood of each option votes too. Every answer is read the way the scorer
+there, so the weight stands until a larger check. Every answer is read the way the scorer
 reads a reply, and a tie goes to the plain answer: the murmur leaves the single model's
 answer only when more of its peers agree on another.
+
+A question that lists options is answered by the model's likelihood of each option, as
+OLMES and the Japanese LM evaluation harness score small models, and the agents are not
+asked: on the dev rows their vote, with the likelihood as one voter, did worse than the
+likelihood alone (`likeliest_option`). `--choice-answer vote` brings the vote back.
 
 With `--vote-weight confidence` each answer weighs the model's probability of the tokens
 that end its reply, where the answer is written (DeepConf 2025's "tail confidence"): a
@@ -278,10 +282,29 @@ class ShortAnswer:
     which is not an agent's reply, left out)."""
 
 
+def likeliest_option(ctx: RunContext, backend: Backend, options: Sequence[str]) -> str:
+    """The option the model finds likeliest after the plain prompt (log-probability per
+    character), as the agreement. Decided before the rows that decided it were looked at
+    (benchmarks/results/eval-choice-rule/): on JCQA dev rows 201–300 it was right on 16
+    rows where the agents' vote was wrong and wrong on 11 where the vote was right, and
+    over all 299 JCQA dev rows it scored 30.8 % against the vote's 26.8 %."""
+    scores = ctx.score(backend, plain_messages(ctx), options, "likelihood")
+    best = max(scores, key=lambda s: s.per_char).text
+    ctx.board.write(EntryKind.CONTRIBUTION, best, round=1, agent=1, role="likelihood")
+    log = ["the options' likelihood answers (--choice-answer likelihood)"]
+    record_agreement(ctx, agreement.Agreement(agreement.Protocol.VOTE, best, 1, 1, log), 1)
+    return best
+
+
 def short_answer(ctx: RunContext, backend: Backend) -> ShortAnswer | None:
     """The voted answer; when no agent gave a readable answer, the plain answer as it is
-    (None only when even that is empty)."""
+    (None only when even that is empty). A question that lists options is answered by the
+    options' likelihood alone (`likeliest_option`) unless `--choice-answer vote`, or the
+    backend cannot score continuations."""
     options = listed_options(ctx.question.text)
+    by_likelihood = ctx.config.choice_answer == "likelihood"
+    if options and by_likelihood and isinstance(backend, LikelihoodScorer):
+        return ShortAnswer(likeliest_option(ctx, backend, options), False, [])
     kind = answer_kind(ctx, options)
     ballots = ask_agents(ctx, backend, options, kind)
     result = tally(ballots, kind)
