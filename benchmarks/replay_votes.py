@@ -6,9 +6,10 @@ not depend on how the answers are then counted. Every murmur record keeps its ag
 as a voter, a failed program's vote) can be scored exactly on rows already run, instead of
 running the models again. Each variant here is `short.tally` on the same ballots with one
 thing changed, scored by the evaluation's scorer and paired with the stored `plain` answers
-(McNemar). The last column checks the replay itself: the rule of the code that made the
-records should give the stored murmur answer on nearly every row (a few may differ: a reply
-cut off by its token limit abstains, and the records do not keep which replies were cut).
+(McNemar) and with the rule as shipped. The last column checks the replay itself: the rule
+of the code that made the records should give the stored murmur answer on nearly every row
+(a few may differ: a reply cut off by its token limit abstains, and the records do not keep
+which replies were cut).
 
     python benchmarks/replay_votes.py benchmarks/results/eval-dev900 /tmp/dev900/*.jsonl
 """
@@ -98,9 +99,16 @@ def without(role: str) -> Rule:
     return lambda ballots: [b for b in ballots if b.role != role]
 
 
+def as_shipped(ballots: list[Ballot]) -> list[Ballot]:
+    """The murmur now: on a question that lists options the likelihood answers alone
+    (`--choice-answer likelihood`); on any other question, the vote."""
+    return [b for b in ballots if b.role == "likelihood"] or ballots
+
+
 SHIPPED = "the rule as shipped"
 VARIANTS: dict[str, tuple[Rule, str]] = {
-    SHIPPED: (lambda ballots: ballots, ""),
+    SHIPPED: (as_shipped, ""),
+    "options voted on by the agents too (--choice-answer vote)": (lambda ballots: ballots, ""),
     "a failed program votes its last number (before the fix)": (lambda ballots: ballots, "failed"),
     "a span not in the text votes (before the fix)": (lambda ballots: ballots, "span"),
     "a program that ran weighs 1, not 2": (program_weighs_one, ""),

@@ -96,3 +96,4 @@ def test_a_heavier_likelihood_wins_with_one_ballot_agreeing() -> None:
     ]
     assert tally(ballots, "choice").committed == "犬"  # two of four: the plain answer stands
     assert tally(script.likelihood_weighs(1.5)(ballots), "choice").committed == "猫"
+    assert tally(script.as_shipped(ballots), "choice").committed == "猫"  # the likelihood alone
