@@ -57,3 +57,15 @@ def test_the_capital_of_japan_is_tokyo_with_the_default_settings() -> None:
     assert roles == ["bilingual"], roles
     assert "東京" in data["answer"], json.dumps(data, ensure_ascii=False)[-3000:]
     assert "京都" not in data["answer"].replace("東京都", "")
+
+
+def test_a_question_that_lists_options_is_answered_by_their_likelihood() -> None:
+    """The default murmur scores the options instead of asking its agents to name one."""
+    result = _murmurnet(
+        "ask", "主に食品を販売する所は？\n1. スーパー\n2. 洋品店\n3. 書店", "--json"
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    data = json.loads(result.stdout)
+    roles = [e["role"] for e in data["entries"] if e["kind"] == "contribution"]
+    assert roles == ["likelihood"], roles
+    assert data["answer"] == "スーパー", json.dumps(data, ensure_ascii=False)[-3000:]
