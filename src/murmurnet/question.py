@@ -84,9 +84,11 @@ _QUESTION_WORDS = re.compile(
 )
 _ANSWER_CUE = re.compile(r"^\W*\w{1,8}\W*[:：]\W*$")
 # How a Japanese question ends when it has no question word: a topic left open ("日本の公用語は。"),
-# the question particle か ("判明しているか。"), or a test sheet's imperative ("一つあげよ").
+# the question particle か closing a sentence ("判明しているか。", not a request "…くれないか。"),
+# a test sheet's imperative ("一つあげよ"), or "なんの" / "なんと呼ぶ".
 _QUIZ_ENDING = re.compile(
-    r"(?:(?:は|を|なに|なん|か)\s*[?？。]?|(?:答え|あげ|挙げ|述べ|選べ)よ\s*。?)\s*$|なん[のと]"
+    r"(?:(?:は|を|なに|なん)\s*[?？。]?|(?<!ない)か\s*[?？。]|(?:答え|あげ|挙げ|述べ|選べ)よ\s*。?)\s*$"
+    r"|なん(?:の|と(?:いう|言う|呼))"
 )
 _QUOTES = re.compile(r'"([^"]+)"|“([^”]+)”|「([^」]+)」|『([^』]+)』')
 _EITHER_OR = re.compile(
@@ -272,16 +274,17 @@ def _quoted_passage(text: str, rules: _Rules) -> bool:
 def passage_and_question(text: str) -> tuple[str, str] | None:
     """A pasted text and the question about it on the last line, when the text is that.
 
-    The text must be the longer of the two: a long question after a one-line preface is still
-    one question. A last line that only opens the answer ("答え:", "Answer:") is left out
-    first: people who want a short answer end the question that way, as a test sheet does."""
+    The text must be at least twice as long as the question: a long question after a
+    one-line preface is still one question. A last line that only opens the answer ("答え:",
+    "Answer:") is left out first: people who want a short answer end the question that way,
+    as a test sheet does."""
     lines = [line for line in text.splitlines() if line.strip()]
     if lines and _ANSWER_CUE.match(lines[-1]):
         lines.pop()
     if len(lines) < 2:
         return None
     passage, question = "\n".join(lines[:-1]), lines[-1].strip()
-    if len(passage) < _rules().passage_chars or len(question) > len(passage):
+    if len(passage) < _rules().passage_chars or len(question) * 2 > len(passage):
         return None
     asked = _QUESTION_WORDS.search(_fold(question)) or _QUIZ_ENDING.search(question)
     return (passage, question) if asked else None

@@ -15,6 +15,7 @@ from murmurnet.question import (
     detect_language,
     explain,
     normalise,
+    passage_and_question,
     read_question,
 )
 
@@ -222,4 +223,29 @@ def test_a_pasted_text_then_a_question_without_a_question_word_is_exact(question
         "オランダ政府は、2020年1月1日をもって、国名としての「ホラント」の使用を廃止した。"
         "日本では「オランダ」が定着していることから、日本語での呼び名の変更は求めないとしている。"
     )
-    assert read_question(f"{article}\n{question}").kind == "exact", explain(question)
+    text = f"{article}\n{question}"
+    assert read_question(text).kind == "exact", explain(text)
+
+
+@pytest.mark.parametrize(
+    "last",
+    [
+        "もう少し丁寧な表現に直してくれないか。",  # a request, not a question about the text
+        "この話の登場人物はとても静か",  # か, but no sentence ends there
+        "なんとなく読みにくい気がする",
+    ],
+)
+def test_a_pasted_text_then_a_request_or_remark_is_not_a_question_about_it(last: str) -> None:
+    article = (
+        "私たちの会社は来月、新しい製品を発表します。発表会には取引先の方々を多数お招きする予定で、"
+        "当日は製品の実演と質疑応答の時間を設けます。ぜひご来場ください。"
+    )
+    assert passage_and_question(normalise(f"{article}\n{last}")) is None
+
+
+def test_a_long_question_after_a_short_preface_is_not_a_pasted_text() -> None:
+    text = (
+        "I'm planning a trip to Kyoto next spring with my parents, who are both in their "
+        "seventies.\nCould you suggest an itinerary for three days that avoids the crowds?"
+    )
+    assert classify(normalise(text)) == "planning", explain(text)
