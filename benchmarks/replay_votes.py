@@ -140,8 +140,9 @@ def replayed(
     rows: dict[str, EvalRow],
 ) -> tuple[list[bool], int]:
     """Each row's correctness under `rule`, and on how many rows it gives the stored answer.
-    A record of the full murmur (a question not routed to the short-answer path: its first
-    agent is not the plain one) keeps its stored answer: no vote made it."""
+    A record without a plain ballot keeps its stored answer under every rule, since no vote
+    made it: the full murmur's (a question not routed to the short-answer path), or a choice
+    answered by the options' likelihood alone (`--choice-answer likelihood`)."""
     correct, same = [], 0
     for row_id in group:
         record, row = murmurs[row_id], rows[row_id]

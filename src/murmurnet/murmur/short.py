@@ -127,10 +127,8 @@ def ask_agents(
         for index, (name, reply) in enumerate(zip(roles, replies, strict=True))
     ]
     if options and isinstance(backend, LikelihoodScorer):
-        scores = ctx.score(backend, plain_messages(ctx), options, "likelihood")
-        best = max(scores, key=lambda s: s.per_char).text
         agent = len(ballots) + 1
-        ctx.board.write(EntryKind.CONTRIBUTION, best, round=1, agent=agent, role="likelihood")
+        best, scores = likeliest_option(ctx, backend, options, agent, "likelihood")
         confidence = option_confidence(scores) if by_confidence else 1.0
         ballots.append(Ballot(agent, "likelihood", best, best, 1.0, confidence=confidence))
     return ballots
@@ -240,7 +238,8 @@ def tally(ballots: Sequence[Ballot], kind: AnswerKind) -> agreement.Agreement:
     confidence); on a tie, the group holding the plain answer (ballot 1), else the earliest.
     The plain answer gives way only to a group holding more than half of the weight: two
     weaker answers that happen to agree (a sampled role and the options' likelihood, on a
-    question with five options) are not reason enough to leave the model's greedy answer.
+    question with five options, with `--choice-answer vote`) are not reason enough to leave
+    the model's greedy answer.
     A program that ran still wins alone (unless two others agree against it).
     Abstentions do not count. `majority` is False when neither a majority nor a program
     decided: the answer is then a fallback, which `--split-vote discuss` may discuss."""
@@ -282,18 +281,16 @@ class ShortAnswer:
     which is not an agent's reply, left out)."""
 
 
-def likeliest_option(ctx: RunContext, backend: Backend, options: Sequence[str]) -> str:
-    """The option the model finds likeliest after the plain prompt (log-probability per
-    character), as the agreement. Decided before the rows that decided it were looked at
-    (benchmarks/results/eval-choice-rule/): on JCQA dev rows 201–300 it was right on 16
-    rows where the agents' vote was wrong and wrong on 11 where the vote was right, and
-    over all 299 JCQA dev rows it scored 30.8 % against the vote's 26.8 %."""
-    scores = ctx.score(backend, plain_messages(ctx), options, "likelihood")
+def likeliest_option(
+    ctx: RunContext, backend: Backend, options: Sequence[str], agent: int, stage: str
+) -> tuple[str, list[ContinuationScore]]:
+    """The option the model finds likeliest after the plain prompt, by log-probability per
+    character (a long option is not penalised for its length), written to the blackboard
+    as `agent`'s contribution; with every option's score."""
+    scores = ctx.score(backend, plain_messages(ctx), options, stage)
     best = max(scores, key=lambda s: s.per_char).text
-    ctx.board.write(EntryKind.CONTRIBUTION, best, round=1, agent=1, role="likelihood")
-    log = ["the options' likelihood answers (--choice-answer likelihood)"]
-    record_agreement(ctx, agreement.Agreement(agreement.Protocol.VOTE, best, 1, 1, log), 1)
-    return best
+    ctx.board.write(EntryKind.CONTRIBUTION, best, round=1, agent=agent, role="likelihood")
+    return best, scores
 
 
 def short_answer(ctx: RunContext, backend: Backend) -> ShortAnswer | None:
@@ -304,7 +301,11 @@ def short_answer(ctx: RunContext, backend: Backend) -> ShortAnswer | None:
     options = listed_options(ctx.question.text)
     by_likelihood = ctx.config.choice_answer == "likelihood"
     if options and by_likelihood and isinstance(backend, LikelihoodScorer):
-        return ShortAnswer(likeliest_option(ctx, backend, options), False, [])
+        # Decided by a plan written before its deciding rows were looked at
+        # (benchmarks/results/eval-choice-rule/): on JCQA dev rows 201-300 the likelihood
+        # alone was right on 16 rows where the agents' vote was wrong, and wrong on 11 where
+        # it was right; over all 299 JCQA dev rows, 30.8 % against the vote's 26.8 %.
+        return ShortAnswer(likeliest_option(ctx, backend, options, 1, "likelihood")[0], False, [])
     kind = answer_kind(ctx, options)
     ballots = ask_agents(ctx, backend, options, kind)
     result = tally(ballots, kind)

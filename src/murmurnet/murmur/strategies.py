@@ -135,7 +135,9 @@ def single(ctx: RunContext, models: StageModels, sink: TokenSink | None) -> str:
 def self_consistency(ctx: RunContext, models: StageModels, sink: TokenSink | None) -> str:
     """`samples` answers to the plain question, the first greedy and the rest sampled, voted
     on exactly as the murmur's short-answer path votes (same reading, same tie-break): what
-    voting alone gains, so that the murmur is credited only with what its roles add."""
+    voting alone gains, so that the murmur is credited only with what its roles add. (A
+    question that lists options the murmur answers by the options' likelihood, which is
+    what `plain+likelihood` measures.)"""
     cfg = ctx.config
     requests = [
         GenerationRequest(
@@ -186,10 +188,8 @@ def plain_likelihood(ctx: RunContext, models: StageModels, sink: TokenSink | Non
     options = listed_options(ctx.question.text)
     if not options:
         return plain(ctx, models, sink)
-    scores = ctx.score(models.internal, short.plain_messages(ctx), options, "output")
-    best = max(scores, key=lambda s: s.per_char)
-    ctx.board.write(EntryKind.CONTRIBUTION, best.text, round=1, agent=1)
-    return finish(ctx, best.text, sink, streamed=False)
+    best, _ = short.likeliest_option(ctx, models.internal, options, 1, "output")
+    return finish(ctx, best, sink, streamed=False)
 
 
 def _context(ctx: RunContext, backend: Backend) -> str:
