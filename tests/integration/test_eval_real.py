@@ -44,7 +44,10 @@ def test_small_real_eval(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert {(r["strategy"], r["kind"]) for r in results} == {
         (s, k) for s in ("single", "self-consistency", "murmur") for k in ("number", "choice")
     }
-    assert all(r["reply"] and r["completion_tokens"] > 0 for r in results)
+    assert all(r["reply"] and r["prompt_tokens"] > 0 for r in results)
+    # the murmur answers a choice by scoring its options: it generates nothing there
+    generated = {(r["strategy"], r["kind"]) for r in results if r["completion_tokens"] > 0}
+    assert ("murmur", "choice") not in generated and len(generated) == 5
     report = (out / "report.md").read_text(encoding="utf-8")
     assert "murmur" in report and "self-consistency" in report
     assert (out / "results.json").exists() and list(out.glob("*.png"))
