@@ -66,12 +66,12 @@ def murmur(ctx: RunContext, models: StageModels, sink: TokenSink | None) -> str:
     """A question with one checkable answer (a calculation, a choice, a span, a fact) takes the
     short-answer path (`short`): independent answers, the plain one among them, and a vote
     (with no readable answer, the plain reply as it is; a choice goes by the options'
-    likelihood); the output agent writes only when
-    the vote is split and `--split-vote discuss` asks for a second round, or when even the
-    plain reply is empty. A Japanese question of fact is recalled in English and written
-    back (`pivot`). Open questions, and any question when `--consensus` asks the agents to
-    judge (leader, bft, rank), get rounds of agents with a summary each, the agreement, then
-    the output agent (from the committed answer, if the agents agreed).
+    likelihood); the output agent writes only when the vote is split and `--split-vote
+    discuss` asks for a second round, or when even the plain reply is empty. A Japanese
+    question of fact is recalled in English and written back (`pivot`). Open questions, and
+    any question when `--consensus` asks the agents to judge (leader, bft, rank), get rounds
+    of agents with a summary each, the agreement, then the output agent (from the committed
+    answer, if the agents agreed).
     """
     cfg = ctx.config
     approvals = cfg.consensus in ("leader", "bft", "rank")
