@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from murmurnet.evaluation.dataset import load_rows
 from murmurnet.evaluation.runner import RESULTS_FILE
 from murmurnet.murmur.short import Ballot, tally
+from tests.unit.benchmark_scripts import load_benchmark
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "replay_votes.py"
 PROGRAM = "```python\nprint(17)\n```\nProgram output: 17\nAnswer: 17"
 FAILED = "```python\nx = 8\nprint(y)\n```\n(The program could not be run: NameError.)"
-
-
-def load_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("replay_votes", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
-    return script
 
 
 def record(
@@ -71,7 +61,7 @@ def test_each_rule_is_scored_on_the_same_ballots(
         contributions = [{"role": role, "text": text} for role, text in votes]
         lines.append(record(row_id, "murmur", answer, answer, True, contributions=contributions))
     (out / RESULTS_FILE).write_text("\n".join(lines) + "\n")
-    script = load_script()
+    script = load_benchmark("replay_votes")
     monkeypatch.setattr(sys, "argv", ["replay_votes.py", str(out), str(rows_file)])
     script.main()
     report = capsys.readouterr().out
@@ -89,7 +79,7 @@ def test_each_rule_is_scored_on_the_same_ballots(
 
 
 def test_a_heavier_likelihood_wins_with_one_ballot_agreeing() -> None:
-    script = load_script()
+    script = load_benchmark("replay_votes")
     votes = [("plain", "犬"), ("solver", "猫"), ("reader", "鳥"), ("likelihood", "猫")]
     ballots = [
         Ballot(agent, role, key, key, 1.0) for agent, (role, key) in enumerate(votes, start=1)

@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from murmurnet.evaluation.runner import RESULTS_FILE
-
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "report_rows.py"
-
-
-def load_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("report_rows", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
-    return script
+from tests.unit.benchmark_scripts import load_benchmark
 
 
 def test_only_rows_every_strategy_answered_are_compared(
@@ -43,7 +32,7 @@ def test_only_rows_every_strategy_answered_are_compared(
     stale = {"id": "q3", "strategy": "murmur", "kind": "number", "correct": True, "f1": 1.0}
     lines.insert(0, json.dumps(stale | {"extracted": "1", "reply": "1", "fingerprint": "old"}))
     (tmp_path / RESULTS_FILE).write_text("\n".join(lines) + "\n")
-    script = load_script()
+    script = load_benchmark("report_rows")
     out = tmp_path / "common"
     argv = ["report_rows.py", str(tmp_path), "--strategies", "plain,murmur", "--out", str(out)]
     monkeypatch.setattr(sys, "argv", argv)
@@ -69,7 +58,7 @@ def test_skip_leaves_out_the_tuning_files(
         for strategy in ("plain", "murmur")
     ]
     (tmp_path / RESULTS_FILE).write_text("\n".join(lines) + "\n")
-    script = load_script()
+    script = load_benchmark("report_rows")
     argv = ["report_rows.py", str(tmp_path), "--strategies", "plain,murmur"]
     argv += ["--out", str(tmp_path / "untuned"), "--skip", "rows1to40"]
     monkeypatch.setattr(sys, "argv", argv)
