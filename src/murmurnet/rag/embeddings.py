@@ -184,11 +184,11 @@ class GgufEmbedder:
         self.dim = int(llama_cpp.llama_model_n_embd(self._model))
 
     def _load(self, path: Path, pooling: int, threads: int | None) -> None:
+        from murmurnet.models.llama.native import model_params  # needs llama_cpp
+
         llama_cpp = self._llama
         llama_cpp.llama_backend_init()
-        self._model = llama_cpp.llama_model_load_from_file(
-            str(path).encode(), llama_cpp.llama_model_default_params()
-        )
+        self._model = llama_cpp.llama_model_load_from_file(str(path).encode(), model_params())
         if not self._model:
             raise ModelFileError(f"cannot load model file {path} for embeddings")
         self._vocab = llama_cpp.llama_model_get_vocab(self._model)

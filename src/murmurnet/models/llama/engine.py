@@ -70,9 +70,7 @@ class LlamaEngine:
     ) -> None:
         llama_cpp.llama_backend_init()
         self.path = path
-        self.model = llama_cpp.llama_model_load_from_file(
-            str(path).encode(), llama_cpp.llama_model_default_params()
-        )
+        self.model = llama_cpp.llama_model_load_from_file(str(path).encode(), native.model_params())
         if not self.model:
             raise ModelFileError(
                 f"cannot load model file {path}: not a valid GGUF or unsupported architecture"
