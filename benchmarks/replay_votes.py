@@ -51,19 +51,22 @@ def vote_kind(record: RowResult, row: EvalRow) -> AnswerKind:
 
 def ballots_of(record: RowResult, row: EvalRow, before: str = "") -> list[Ballot]:
     """The record's ballots as `short.read_ballot` makes them now (from the question as the
-    murmur was asked it), or as it made them `before` one of its fixes ("failed": a failed
-    program voted its code's last number; "span": a span that is not in the question's text
-    voted). A reply cut off by its token limit cannot be told apart here: it votes."""
+    murmur was asked it), or as it made them `before` its fixes ("failed": a failed program
+    voted its code's last number; "span": a span that is not in the question's text voted;
+    "shown", which `replayed` applies: the shortest span of the winning group was shown even
+    when the plain answer was in it). A reply cut off by its token limit cannot be told
+    apart here: it votes."""
     question = plain_text(row)
     options = listed_options(question)
     kind = vote_kind(record, row)
-    source = span_source(question) if kind == "span" and before != "span" else None
+    fixes_undone = before.split(",")
+    source = span_source(question) if kind == "span" and "span" not in fixes_undone else None
     ballots = []
     for agent, contribution in enumerate(record.contributions, start=1):
         text = contribution.text
         failed = any(mark in text for mark in FAILED_MARKS)
         ran = contribution.role == "programmer" and program_in(text) is not None and not failed
-        abstains = failed and before != "failed"
+        abstains = failed and "failed" not in fixes_undone
         key = "" if abstains else ballot_key(kind, text, options, question, source)
         weight = CHECKED_WEIGHT if ran else 1.0
         ballots.append(Ballot(agent, contribution.role, text, key, weight, ran))
@@ -111,6 +114,14 @@ VARIANTS: dict[str, tuple[Rule, str]] = {
     "options voted on by the agents too (--choice-answer vote)": (lambda ballots: ballots, ""),
     "a failed program votes its last number (before the fix)": (lambda ballots: ballots, "failed"),
     "a span not in the text votes (before the fix)": (lambda ballots: ballots, "span"),
+    "the shortest agreeing span is shown, not the plain one (before the fix)": (
+        lambda ballots: ballots,
+        "shown",
+    ),
+    "the rule that made the records (both before their fixes)": (
+        lambda ballots: ballots,
+        "span,shown",
+    ),
     "a program that ran weighs 1, not 2": (program_weighs_one, ""),
     "no options' likelihood voter": (without("likelihood"), ""),
     "no programmer": (without("programmer"), ""),
@@ -151,7 +162,12 @@ def replayed(
             same += 1
             continue
         ballots = rule(ballots_of(record, row, before))
-        committed = tally(ballots, vote_kind(record, row)).committed or ballots[0].reply
+        kind = vote_kind(record, row)
+        result = tally(ballots, kind)
+        committed = result.committed or ballots[0].reply
+        if "shown" in before.split(",") and kind == "span" and result.members:
+            winner = [b for b in ballots if b.agent - 1 in result.members]
+            committed = min(winner, key=lambda b: (len(b.key), b.agent)).reply
         outcome = score(committed, row)
         correct.append(outcome.correct)
         same += outcome.extracted == record.extracted

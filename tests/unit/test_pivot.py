@@ -45,5 +45,6 @@ def test_without_an_english_answer_the_japanese_vote_answers() -> None:
     fake = ScriptedBackend(lambda r: "" if r.tag == "english" else replies(r))
     with MurmurNet(RunConfig(), backends={"default": fake}) as net:
         answer = net.ask(CAPITAL)
-    assert answer.text == "答え：京都"  # the plain answer and both agents agree on 京都
+    # The plain answer and both agents agree on 京都: told in the plain answer's words.
+    assert answer.text == "日本の首都は京都です。"
     assert [r.tag for r in fake.requests][:2] == ["english", "plain"]

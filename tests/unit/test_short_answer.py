@@ -192,7 +192,7 @@ def test_a_span_is_told_by_the_agent_that_extracted_it() -> None:
     text, _ = ask(
         PASSAGE,
         {
-            "plain": "石油は戦略資源となった資源です。",
+            "plain": "天然ガスが戦略資源でした。",
             "round 1/agent 2": "文章によると石油です。\n答え：石油",
             "round 1/agent 3": "「石油は最も重要な戦略資源となり」\n答え：石油",
         },
@@ -227,6 +227,24 @@ def test_the_shortest_span_of_the_winning_answer_is_shown() -> None:
         },
     )
     assert text == "石油"
+
+
+def test_the_plain_span_tells_an_answer_it_agrees_with() -> None:
+    """A peer whose sentence holds a shorter form of the plain span agrees with it, but
+    its words are not the better answer: "2度" was once shown as a peer's sentence that
+    ended "答え: 2"."""
+    text, _ = ask(
+        "文章: ドミニカ国\nクリケットが最も人気のあるスポーツの一つである。他のカリブ海諸国等との"
+        "多国籍チームの西インド諸島代表として国際試合を行っており、過去にはクリケット・"
+        "ワールドカップで2度の優勝経験がある。\n"
+        "質問: ドミニカは、過去のクリケット・ワールドカップで何度優勝しているか？",
+        {
+            "plain": "2度",
+            "round 1/agent 2": "答え：3次",
+            "round 1/agent 3": "ワールドカップで2度の優勝経験がある。\n答え: 2",
+        },
+    )
+    assert text == "2度"
 
 
 def test_spans_group_by_overlap_or_containment() -> None:
