@@ -71,6 +71,7 @@ def model_params(amx: bool | None = None) -> Any:
     other CPUs keep the repacked layouts that speed up their prompt decoding."""
     params = llama_cpp.llama_model_default_params()
     if has_amx() if amx is None else amx:
+        log.info("AMX CPU: llama.cpp's AMX weight layout is off (llama.cpp#20824)")
         params.use_extra_bufts = False
     return params
 
