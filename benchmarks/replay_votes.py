@@ -118,9 +118,9 @@ VARIANTS: dict[str, tuple[Rule, str]] = {
         lambda ballots: ballots,
         "shown",
     ),
-    "the rule that made the records (both before their fixes)": (
+    "the rule that made the records (all three before their fixes)": (
         lambda ballots: ballots,
-        "span,shown",
+        "failed,span,shown",
     ),
     "a program that ran weighs 1, not 2": (program_weighs_one, ""),
     "no options' likelihood voter": (without("likelihood"), ""),

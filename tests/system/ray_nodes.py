@@ -20,10 +20,10 @@ from ray.cluster_utils import Cluster
 
 def main() -> None:
     head, worker = json.loads(sys.argv[1])
-    # The test cluster records its address in `$RAY_TMPDIR/ray/ray_current_cluster`, /tmp/ray
-    # by default: a folder a machine that never ran Ray lacks (the start then fails), and a
-    # file a later plain `ray.init()` there would follow to this dead cluster. So it goes in
-    # the test's own folder.
+    # The test cluster records its address in `ray/ray_current_cluster` under $RAY_TMPDIR
+    # (else $TMPDIR, else /tmp), whatever folder its nodes were given: a folder a machine
+    # that never ran Ray lacks (the start then fails), and a file a later plain `ray.init()`
+    # there would follow to this dead cluster. So it goes in the test's own folder.
     os.environ["RAY_TMPDIR"] = head["temp_dir"]
     os.makedirs(os.path.join(head["temp_dir"], "ray"), exist_ok=True)
     cluster = Cluster(initialize_head=True, head_node_args=head)

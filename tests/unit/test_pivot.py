@@ -37,7 +37,7 @@ def test_an_english_question_of_fact_takes_the_vote() -> None:
     )
     with MurmurNet(RunConfig(), backends={"default": fake}) as net:
         answer = net.ask("What is the capital of France?")
-    assert answer.text == "Paris."  # one answer; the plain reply gives the shortest span
+    assert answer.text == "Paris."  # one answer, told in the plain reply's words
     assert [r.tag for r in fake.requests] == ["plain", "round 1/agent 2", "round 1/agent 3"]
 
 

@@ -188,16 +188,19 @@ PASSAGE = (
 )
 
 
-def test_a_span_is_told_by_the_agent_that_extracted_it() -> None:
+def test_without_the_plain_answer_the_shortest_agreeing_span_is_told() -> None:
+    """The plain sentence is not in the text, so it abstains; of two agents that agree, the
+    one that gave the span alone tells it, not the one that kept more of the sentence."""
+    told = "「石油は最も重要な戦略資源となり」\n答え：石油"
     text, _ = ask(
         PASSAGE,
         {
             "plain": "天然ガスが戦略資源でした。",
-            "round 1/agent 2": "文章によると石油です。\n答え：石油",
-            "round 1/agent 3": "「石油は最も重要な戦略資源となり」\n答え：石油",
+            "round 1/agent 2": "答え：石油は最も重要な戦略資源",
+            "round 1/agent 3": told,
         },
     )
-    assert text.endswith("答え：石油")  # the plain sentence is not in the text: it abstains
+    assert text == told
 
 
 def test_a_span_that_is_not_in_the_text_does_not_vote() -> None:
@@ -215,9 +218,8 @@ def test_a_span_that_is_not_in_the_text_does_not_vote() -> None:
     assert text == "石油"
 
 
-def test_the_shortest_span_of_the_winning_answer_is_shown() -> None:
-    """Agents that agree with the plain span but write a sentence around it do not replace
-    the span with their sentence (JSQuAD: "480件" scored, the sentence not)."""
+def test_agents_sentences_around_the_plain_span_do_not_replace_it() -> None:
+    """(JSQuAD: "480件" scored, a sentence around it not.)"""
     text, _ = ask(
         PASSAGE,
         {

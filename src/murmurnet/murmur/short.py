@@ -206,14 +206,14 @@ def same_answer(kind: AnswerKind, a: str, b: str) -> bool:
 
 
 def _shown(winner: Sequence[Ballot], kind: AnswerKind) -> Ballot:
-    """Whose words tell the winning answer: the plain answer when it is among them.
-    Otherwise, for a span, the agent that gave the shortest span: one answer groups "480件"
-    with a sentence around it, and the asker wants the span, not the sentence. (The
-    shortest span used to win over the plain answer too; on the 279 JSQuAD dev rows that
-    took the short-answer path it cut "中国の" off a right "中国の北朝について書かれた歴史書"
-    and showed a sentence whose number was read as "2" over a plain "2度", and never
-    helped.) For an option, else the shortest reply: a long one may name other options on
-    its way, and then it reads as no answer at all. Otherwise an explaining agent, then a
+    """Whose words tell the winning answer. The plain answer's, when it is among them: the
+    vote agreed with what `plain` would have said, so the asker gets exactly that, even a
+    sentence where a peer gave a bare span (a peer's shorter span cut a right answer short,
+    or was a sentence that ended "答え: 2" for a plain "2度", on JSQuAD dev rows; it never
+    helped there). Without the plain answer: for a span, the agent that gave the shortest
+    span (a peer that kept the sentence around "480件" scored worse than one that gave
+    "480件"); for an option, the shortest reply (a long one may name other options on its
+    way, and then reads as no answer at all); otherwise an explaining agent before a
     program."""
     if kind == "span":
         return min(winner, key=lambda b: (b.agent != 1, len(b.key), b.agent))

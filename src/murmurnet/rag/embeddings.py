@@ -184,7 +184,7 @@ class GgufEmbedder:
         self.dim = int(llama_cpp.llama_model_n_embd(self._model))
 
     def _load(self, path: Path, pooling: int, threads: int | None) -> None:
-        from murmurnet.models.llama.native import model_params  # needs llama_cpp
+        from murmurnet.models.llama.cpu import model_params  # needs llama_cpp
 
         llama_cpp = self._llama
         llama_cpp.llama_backend_init()

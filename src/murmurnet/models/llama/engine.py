@@ -35,7 +35,7 @@ from murmurnet.errors import (
     ModelFileError,
     MurmurError,
 )
-from murmurnet.models.llama import native
+from murmurnet.models.llama import cpu, native
 from murmurnet.models.llama.job import Job, JobGroup, PieceCallback, make_sampler
 from murmurnet.models.llama.kv import EngineStats, KvCache, common_prefix
 from murmurnet.models.llama.prefill import Joining, Prefill
@@ -70,7 +70,7 @@ class LlamaEngine:
     ) -> None:
         llama_cpp.llama_backend_init()
         self.path = path
-        self.model = llama_cpp.llama_model_load_from_file(str(path).encode(), native.model_params())
+        self.model = llama_cpp.llama_model_load_from_file(str(path).encode(), cpu.model_params())
         if not self.model:
             raise ModelFileError(
                 f"cannot load model file {path}: not a valid GGUF or unsupported architecture"

@@ -1,5 +1,4 @@
-"""What the llama.cpp library shares across a process: its log, its exit, the CPU it runs
-on, raw logits."""
+"""What the llama.cpp library shares across a process: its log, its exit, raw logits."""
 
 from __future__ import annotations
 
@@ -7,7 +6,6 @@ import atexit
 import ctypes
 import logging
 import weakref
-from pathlib import Path
 from typing import Any, Protocol
 
 import llama_cpp
@@ -47,33 +45,6 @@ def _close_all() -> None:
     can crash it: stop every engine's worker before that."""
     for engine in list(_LIVE):
         engine.close()
-
-
-def has_amx(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
-    """Whether the CPU offers Intel AMX's int8 tiles (Sapphire Rapids and later Xeons)."""
-    try:
-        text = cpuinfo.read_text(errors="replace")
-    except OSError:
-        return False
-    return any(
-        line.startswith("flags") and "amx_int8" in line.split() for line in text.splitlines()
-    )
-
-
-def model_params(amx: bool | None = None) -> Any:
-    """llama.cpp's default model parameters, without its extra weight layouts on an AMX CPU.
-
-    On a CPU with AMX, llama.cpp lays the weights out for its AMX kernels, and their matrix
-    multiply crashes the process (SIGSEGV in `ggml_backend_amx_mul_mat`) on the bundled
-    models' Q4 weights at the first decode: ggml-org/llama.cpp#20824, open, seen here on a
-    Xeon with `amx_int8` and llama-cpp-python 0.3.36. Without extra buffer types the
-    ordinary AVX-512 kernels run the same model correctly. Elsewhere the defaults stay, so
-    other CPUs keep the repacked layouts that speed up their prompt decoding."""
-    params = llama_cpp.llama_model_default_params()
-    if has_amx() if amx is None else amx:
-        log.info("AMX CPU: llama.cpp's AMX weight layout is off (llama.cpp#20824)")
-        params.use_extra_bufts = False
-    return params
 
 
 def token_logprob(ctx: Any, index: int, n_vocab: int, token: int) -> float:

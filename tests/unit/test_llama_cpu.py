@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from murmurnet.models.llama.native import has_amx, model_params
+from murmurnet.models.llama.cpu import has_amx, model_params
 
 _FLAGS = "flags\t\t: fpu sse2 avx2 avx512f avx512_vnni"
 
 
 def _cpuinfo(tmp_path: Path, flags: str) -> Path:
-    path = tmp_path / "cpuinfo"
+    path = tmp_path / f"cpuinfo-{len(flags)}"  # `has_amx` remembers each path's answer
     path.write_text(f"processor\t: 0\nmodel name\t: Xeon amx_int8 edition\n{flags}\n")
     return path
 
