@@ -63,10 +63,9 @@ def correct(scores: Scores, rank: Rank, row: EvalRow) -> bool:
 def line(name: str, results: Sequence[bool], shipped: Sequence[bool]) -> str:
     ci = bootstrap_ci(list(results))
     paired = paired_difference(list(shipped), list(results))
-    d = paired.difference
     return (
         f"| {name} | {ci.estimate:.1%} ({ci.low:.1%} – {ci.high:.1%}) "
-        f"| {d.estimate * 100:+.1f} ({d.low * 100:+.1f} – {d.high * 100:+.1f}) "
+        f"| {paired.difference.in_points()} "
         f"| {paired.wins} / {paired.losses} | {paired.p_value:.3f} |"
     )
 

@@ -34,10 +34,9 @@ def records(spec: str) -> dict[str, RowResult]:
 def line(name: str, base: list[RowResult], other: list[RowResult]) -> str:
     paired = paired_difference([r.correct for r in base], [r.correct for r in other])
     a, b = bootstrap_ci([r.correct for r in base]), bootstrap_ci([r.correct for r in other])
-    d = paired.difference
     return (
-        f"| {name} | {len(base)} | {a.estimate:.1%} | {b.estimate:.1%} | {d.estimate * 100:+.1f} "
-        f"({d.low * 100:+.1f} – {d.high * 100:+.1f}) | {paired.wins} | {paired.losses} "
+        f"| {name} | {len(base)} | {a.estimate:.1%} | {b.estimate:.1%} "
+        f"| {paired.difference.in_points()} | {paired.wins} | {paired.losses} "
         f"| {paired.p_value:.3f} |"
     )
 

@@ -133,11 +133,10 @@ VARIANTS: dict[str, tuple[Rule, str]] = {
 
 def line(name: str, plain: list[bool], other: list[bool], shipped: list[bool], same: str) -> str:
     paired = paired_difference(plain, other)
-    d = paired.difference
     against = paired_difference(shipped, other)
     return (
         f"| {name} | {len(other)} | {bootstrap_ci(other).estimate:.1%} "
-        f"| {d.estimate * 100:+.1f} ({d.low * 100:+.1f} – {d.high * 100:+.1f}) "
+        f"| {paired.difference.in_points()} "
         f"| {paired.wins} | {paired.losses} | {paired.p_value:.3f} "
         f"| {against.wins} / {against.losses} (p {against.p_value:.3f}) | {same} |"
     )

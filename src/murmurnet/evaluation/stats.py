@@ -38,6 +38,10 @@ class Interval(BaseModel):
     low: float
     high: float
 
+    def in_points(self) -> str:
+        """A difference of shares as a report writes it: "+5.2 (+2.0 – +8.7)"."""
+        return f"{self.estimate * 100:+.1f} ({self.low * 100:+.1f} – {self.high * 100:+.1f})"
+
 
 class PairedComparison(BaseModel):
     """`other` minus `baseline` on the same rows; `wins` = rows only `other` got right."""
