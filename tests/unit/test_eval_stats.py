@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from murmurnet.evaluation.stats import bootstrap_ci, mcnemar_exact, paired_difference
+from murmurnet.evaluation.stats import Interval, bootstrap_ci, mcnemar_exact, paired_difference
 
 
 def test_ci_contains_the_mean_and_is_seeded() -> None:
@@ -53,3 +53,7 @@ def test_mcnemar_exact_values() -> None:
 def test_paired_needs_the_same_rows() -> None:
     with pytest.raises(ValueError):
         paired_difference([True], [True, False])
+
+
+def test_a_difference_reads_in_points_with_its_interval() -> None:
+    assert Interval(estimate=0.052, low=-0.007, high=0.087).in_points() == "+5.2 (-0.7 – +8.7)"
