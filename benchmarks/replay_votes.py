@@ -29,8 +29,7 @@ from murmurnet.evaluation.runner import RESULTS_FILE, read_results
 from murmurnet.evaluation.scoring import score
 from murmurnet.evaluation.stats import bootstrap_ci, paired_difference
 from murmurnet.murmur.prompts import stage_texts
-from murmurnet.murmur.short import Ballot, ballot_key, span_source, tally
-from murmurnet.murmur.stages import CHECKED_WEIGHT
+from murmurnet.murmur.short import Ballot, ballot_key, program_weight, span_source, tally
 from murmurnet.question import listed_options
 from murmurnet.tools.calculator import program_in
 
@@ -54,13 +53,17 @@ def ballots_of(record: RowResult, row: EvalRow, before: str = "") -> list[Ballot
     murmur was asked it), or as it made them `before` its fixes ("failed": a failed program
     voted its code's last number; "span": a span that is not in the question's text voted;
     "shown", which `replayed` applies: the shortest span of the winning group was shown even
-    when the plain answer was in it). A reply cut off by its token limit cannot be told
+    when the plain answer was in it; "weight": a program that ran weighed 2 on a question
+    about a pasted text too). A reply cut off by its token limit cannot be told
     apart here: it votes."""
     question = plain_text(row)
     options = listed_options(question)
     kind = vote_kind(record, row)
     fixes_undone = before.split(",")
-    source = span_source(question) if kind == "span" and "span" not in fixes_undone else None
+    source = span_source(question)
+    about_text = source is not None and "weight" not in fixes_undone
+    if "span" in fixes_undone:
+        source = None
     ballots = []
     for agent, contribution in enumerate(record.contributions, start=1):
         text = contribution.text
@@ -68,7 +71,7 @@ def ballots_of(record: RowResult, row: EvalRow, before: str = "") -> list[Ballot
         ran = contribution.role == "programmer" and program_in(text) is not None and not failed
         abstains = failed and "failed" not in fixes_undone
         key = "" if abstains else ballot_key(kind, text, options, question, source)
-        weight = CHECKED_WEIGHT if ran else 1.0
+        weight = program_weight(ran, about_text)
         ballots.append(Ballot(agent, contribution.role, text, key, weight, ran))
     return ballots
 
@@ -118,9 +121,13 @@ VARIANTS: dict[str, tuple[Rule, str]] = {
         lambda ballots: ballots,
         "shown",
     ),
-    "the rule that made the records (all three before their fixes)": (
+    "a program weighs 2 on a question about a pasted text too (before the fix)": (
         lambda ballots: ballots,
-        "failed,span,shown",
+        "weight",
+    ),
+    "the rule that made the records (all four before their fixes)": (
+        lambda ballots: ballots,
+        "failed,span,shown,weight",
     ),
     "a program that ran weighs 1, not 2": (program_weighs_one, ""),
     "no options' likelihood voter": (without("likelihood"), ""),

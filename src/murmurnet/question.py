@@ -90,6 +90,14 @@ _QUIZ_ENDING = re.compile(
     r"(?:(?:は|を|なに|なん)\s*[?？。]?|(?<!ない)か\s*[?？。]|(?:答え|あげ|挙げ|述べ|選べ)よ\s*。?)\s*$"
     r"|なん(?:の|と(?:いう|言う|呼))"
 )
+# A Japanese question about a text may name what it asks for and stop there (体言止め, as
+# quizzes and test sheets do): "…における仮説", "…と言い難い理由", "…で結婚すること". A line
+# that ends so, without a full stop, asks for what it names, unless it names a task
+# ("この文章の要約", "英語に翻訳"); a request ends in kana ("訳してほしい").
+_NAMED_ENDING = re.compile(r"(?:[\u3400-\u9fff\u30a0-\u30ffー]|こと|もの|ところ)\s*$")
+_TASK = re.compile(
+    r"(?:要約|翻訳|説明|解説|修正|作成|添削|校正|訂正|分析|評価|比較|整理|チェック|レビュー|リライト)\s*$"
+)
 _QUOTES = re.compile(r'"([^"]+)"|“([^”]+)”|「([^」]+)」|『([^』]+)』')
 _EITHER_OR = re.compile(
     r"\S\s+or\s+(?:(?:an?|the)\s+)?[\w'-]+(?:\s+[\w'-]+){0,2}\s*\?\s*$"
@@ -271,23 +279,35 @@ def _quoted_passage(text: str, rules: _Rules) -> bool:
     return bool(_QUESTION_WORDS.search(outside))
 
 
+def _asked_lines(text: str) -> list[str]:
+    """The text's non-empty lines, without a last line that only opens the answer ("答え:",
+    "Answer:"): people who want a short answer end the question that way, as a test sheet
+    does, and the question is then the line before it."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    if lines and _ANSWER_CUE.match(lines[-1]):
+        lines.pop()
+    return lines
+
+
 def passage_and_question(text: str) -> tuple[str, str] | None:
     """A pasted text and the question about it on the last line, when the text is that.
 
     The text must be at least twice as long as the question: a long question after a
-    one-line preface is still one question. A last line that only opens the answer ("答え:",
-    "Answer:") is left out first: people who want a short answer end the question that way,
-    as a test sheet does."""
-    lines = [line for line in text.splitlines() if line.strip()]
-    if lines and _ANSWER_CUE.match(lines[-1]):
-        lines.pop()
+    one-line preface is still one question. A last line that only opens the answer is left
+    out first (`_asked_lines`)."""
+    lines = _asked_lines(text)
     if len(lines) < 2:
         return None
     passage, question = "\n".join(lines[:-1]), lines[-1].strip()
     if len(passage) < _rules().passage_chars or len(question) * 2 > len(passage):
         return None
     asked = _QUESTION_WORDS.search(_fold(question)) or _QUIZ_ENDING.search(question)
-    return (passage, question) if asked else None
+    named = (
+        _NAMED_ENDING.search(question)
+        and not _TASK.search(question)
+        and not _LABELLED_LINE.match(question)  # the last of a list of options
+    )
+    return (passage, question) if asked or named else None
 
 
 def has_pasted_text(text: str) -> bool:
@@ -318,7 +338,7 @@ def explain(text: str) -> list[Hit]:
     options = _option_list(folded, asked)
     if options:
         hits.append(Hit("exact", f"listed options {options}", rules.option_points))
-    last = [line for line in folded.splitlines() if line.strip()][-1:] or [""]
+    last = _asked_lines(folded)[-1:] or [""]
     if _EITHER_OR.search(last[0]):
         hits.append(Hit("exact", "either/or question", rules.either_or_points))
     if _quoted_passage(folded, rules):

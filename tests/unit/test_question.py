@@ -102,6 +102,10 @@ def test_question_types(text: str, kind: str) -> None:
         "15と7の差は？",
         "12を5で割った余りは？",
         "Is 17 a prime number?",
+        "A tree is 12 feet tall and grows 2 feet a year. How tall will it be in 3 years?",
+        "Five numbers add up to 10 and the first two are equal. What can they be?",
+        "Carter has 20 green and 20 red sweets and eats 12 green ones. What is the percentage "
+        "chance that a random sweet is green?",
     ],
 )
 def test_calculations_are_read_from_the_question(text: str) -> None:
@@ -119,6 +123,7 @@ def test_calculations_are_read_from_the_question(text: str) -> None:
         "次のうち、哺乳類はどれですか。\n①サメ\n②クジラ\n③マグロ",
         "Is a tomato a fruit or a vegetable?",
         "トマトは果物か野菜か？",
+        "トマトは果物か野菜か\n答え:",  # the question is the line before an opened answer
         'Read this: "The Nile is the longest river in Africa, flowing north through eleven '
         'countries before it reaches the Mediterranean Sea." Which sea does the Nile reach?',
         "「吾輩は猫である。名前はまだ無い。どこで生れたかとんと見当がつかぬ。何でも薄暗い"
@@ -216,6 +221,9 @@ def test_a_pasted_text_then_a_question_is_exact_not_a_sum() -> None:
         "オランダは国名の変更を日本に求めているか。",
         "オランダが使用を廃止した呼び名を一つあげよ",
         "オランダ政府が2020年に廃止したのはなんの呼び名",
+        "オランダ政府が2020年に使用を廃止した国名",  # it names what it asks for (体言止め)
+        "日本語での呼び名の変更を求めない理由",
+        "日本では「オランダ」が定着していること",
     ],
 )
 def test_a_pasted_text_then_a_question_without_a_question_word_is_exact(question: str) -> None:
@@ -233,6 +241,9 @@ def test_a_pasted_text_then_a_question_without_a_question_word_is_exact(question
         "もう少し丁寧な表現に直してくれないか。",  # a request, not a question about the text
         "この話の登場人物はとても静か",  # か, but no sentence ends there
         "なんとなく読みにくい気がする",
+        "この文章の要約",  # it names a task, not something in the text
+        "英語に翻訳",
+        "もっと短い文章にしてほしい",
     ],
 )
 def test_a_pasted_text_then_a_request_or_remark_is_not_a_question_about_it(last: str) -> None:

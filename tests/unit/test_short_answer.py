@@ -368,3 +368,26 @@ def test_a_majority_or_a_program_that_ran_is_not_discussed() -> None:
     checked |= {"plain": "He has 23.", "round 1/agent 2": "Answer: 19"}
     text, fake = ask(SUM, checked, split_vote="discuss")
     assert text.endswith("17") and len(fake.batches) == 1  # the program wins alone
+
+
+def test_on_a_question_about_a_pasted_text_a_program_is_one_vote() -> None:
+    """A program must first copy the text's facts into code, which the small model does
+    badly: on one JSQuAD dev row a program counting a made-up list (4) outvoted a right
+    plain "14人". Here a lone program's answer against the plain one is a tie that the plain
+    answer keeps; on a bare word problem the same ballots let the program win."""
+    text = (
+        "グスタフ・マーラーはボヘミアの村で、14人兄弟の第2子として生まれた。兄弟の多くは幼くして"
+        "病気で亡くなり、長男も早世したため、グスタフはいわば長男として育てられた。のちに"
+        "ウィーンで指揮者として名声を得て、交響曲を10曲書いた。"
+    )
+    question = f"{text}\nグスタフ・マーラーは、何人兄弟か？"
+    replies = {
+        "plain": "14人",
+        "round 1/agent 2": "短く答えてください。",
+        "round 1/agent 3": '```python\nprint(len(["子供", "長男"]) * 2)\n```',
+    }
+    answer, _ = ask(question, replies)
+    assert answer == "14人"
+    bare = {**replies, "plain": "He has 14."}
+    answer, _ = ask(SUM, bare)
+    assert answer.endswith("4")
