@@ -38,8 +38,6 @@ class StageTexts:
     tool_failed: str
     labels: Labels
     language_names: dict[str, str]
-    in_language: str
-    """How the output task names the reply's language when it is not the question's."""
     recall_in_english: str | None = None
     """Appended to a question of fact to have it answered in English (None: not needed)."""
     from_english_task: str | None = None
@@ -74,7 +72,6 @@ def stage_texts(language: Language) -> StageTexts:
             agreement=raw["agreement_label"],
         ),
         language_names=raw["language_names"],
-        in_language=raw["in_language"],
         recall_in_english=raw.get("recall_in_english"),
         from_english_task=raw.get("from_english_task"),
     )
@@ -119,16 +116,14 @@ def output_messages(
     cite: bool = False,
     agreed: str | None = None,
 ) -> list[Message]:
-    """The output agent's prompt: the reply from the notes, or from the `agreed` answer,
-    in `answer_language` (named only when it is not the question's)."""
-    in_language = ""
-    if answer_language != texts.language:
-        name = texts.language_names[answer_language]
-        in_language = texts.in_language.format(language_name=name)
+    """The output agent's prompt: the reply from the notes, or from the `agreed` answer."""
+    language_name = texts.language_names[answer_language]
     if agreed is None:
-        task = texts.output_task.format(question=question, in_language=in_language)
+        task = texts.output_task.format(question=question, language_name=language_name)
     else:
-        task = texts.agreed_task.format(question=question, in_language=in_language, answer=agreed)
+        task = texts.agreed_task.format(
+            question=question, language_name=language_name, answer=agreed
+        )
     if cite:
         task = f"{texts.cite_task}\n{task}"
     return [_shared(texts, notes), Message(role="user", content=task)]
