@@ -390,4 +390,4 @@ def test_on_a_question_about_a_pasted_text_a_program_is_one_vote() -> None:
     assert answer == "14人"
     bare = {**replies, "plain": "He has 14."}
     answer, _ = ask(SUM, bare)
-    assert answer.endswith("4")
+    assert answer.endswith("Program output: 4\nAnswer: 4")
