@@ -391,3 +391,22 @@ def test_on_a_question_about_a_pasted_text_a_program_is_one_vote() -> None:
     bare = {**replies, "plain": "He has 14."}
     answer, _ = ask(SUM, bare)
     assert answer.endswith("Program output: 4\nAnswer: 4")
+
+
+def test_on_a_question_about_a_pasted_text_the_agents_sample_the_plain_question() -> None:
+    """The roles' instructions made the small model worse at reading spans: the agents are
+    asked exactly what the plain answer is asked, but sampled."""
+    text = (
+        "グスタフ・マーラーはボヘミアの村で、14人兄弟の第2子として生まれた。兄弟の多くは幼くして"
+        "病気で亡くなり、長男も早世したため、グスタフはいわば長男として育てられた。のちに"
+        "ウィーンで指揮者として名声を得て、交響曲を10曲書いた。"
+    )
+    question = f"{text}\nマーラーが指揮者として名声を得た都市はどこか？"
+    replies = {"plain": "ボヘミア", "round 1/agent 2": "ウィーン", "round 1/agent 3": "ウィーンです"}
+    answer, fake = ask(question, replies)
+    assert answer == "ウィーン"  # two sampled answers that agree outvote the plain one
+    (batch,) = fake.batches
+    plain, *agents = batch
+    assert len(agents) == 2
+    for request in agents:
+        assert request.messages == plain.messages and request.temperature > 0.0
