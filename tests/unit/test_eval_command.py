@@ -67,6 +67,16 @@ def test_eval_rejects_unknown_strategy(tmp_path: Path, capsys: pytest.CaptureFix
     assert "unknown strategy 'magic'" in capsys.readouterr().err
 
 
+class ForgetfulEngine:
+    """A prompt cache: the sequences still holding a decoded prompt."""
+
+    def __init__(self) -> None:
+        self.cached: list[int] = [0]
+
+    def forget(self, seq: int) -> None:
+        self.cached = [s for s in self.cached if s != seq]
+
+
 class RecordingRuntime:
     """Stands in for the runtime: answers "Answer: 4" and records what each strategy was asked."""
 
@@ -74,7 +84,8 @@ class RecordingRuntime:
     overrides: ClassVar[list[dict[str, object]]] = []
 
     def __init__(self, config: object) -> None:
-        pass
+        self.engine = ForgetfulEngine()
+        self.pool = SimpleNamespace(loaded=[SimpleNamespace(engine=self.engine)])
 
     def __enter__(self) -> RecordingRuntime:
         return self
@@ -83,6 +94,8 @@ class RecordingRuntime:
         pass
 
     def run(self, question: str, *, strategy: str, **overrides: object) -> SimpleNamespace:
+        assert not self.engine.cached, "a question must start cold"
+        self.engine.cached = [0, 1]  # what the question leaves decoded
         RecordingRuntime.asked.append((strategy, question))
         RecordingRuntime.overrides.append(overrides)
         return SimpleNamespace(

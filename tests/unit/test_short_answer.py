@@ -402,7 +402,7 @@ def test_on_a_question_about_a_pasted_text_the_agents_sample_the_plain_question(
         "ウィーンで指揮者として名声を得て、交響曲を10曲書いた。"
     )
     question = f"{text}\nマーラーが指揮者として名声を得た都市はどこか？"
-    replies = {"plain": "ボヘミア", "round 1/agent 2": "ウィーン", "round 1/agent 3": "ウィーンです"}
+    replies = {"plain": "ボヘミア", "round 1/agent 2": "ウィーン", "round 1/agent 3": "ウィーン市"}
     answer, fake = ask(question, replies)
     assert answer == "ウィーン"  # two sampled answers that agree outvote the plain one
     (batch,) = fake.batches
