@@ -10,6 +10,9 @@ from murmurnet.murmur.echo import echo_stops, trim_echo
 ECHO_AFTER = "水の化学式はH2Oです。\n\n### チームのメモ\n### 研究者（ラウンド1）\n水は酸です。"
 ECHO_FIRST = "## 質問\n水について教えてください。\n\n水の化学式はH2Oです。"
 ECHO_BOLD = "水の化学式はH2Oです。\n\n**チームのメモ:** 課題の答えは直接回答します。"
+TASK_AFTER = "水の化学式はH2Oです。\nチームには触れないでください。\n水は酸です。"
+TASK_FIRST = "日本語で質問への返答として書いてください。内容は変えず、\n\n水の化学式はH2Oです。"
+TASK_LAST = "水の化学式はH2Oです。\n\n質問に日本語で、簡潔かつ正確に答えてください。"
 
 
 def team(output: str, honour_stops: bool, word_delay: float = 0.0) -> ScriptedBackend:
@@ -21,7 +24,9 @@ def team(output: str, honour_stops: bool, word_delay: float = 0.0) -> ScriptedBa
 
 @pytest.mark.parametrize("word_delay", [0.0, 1e-4])  # whole replies, or word by word
 @pytest.mark.parametrize("honour_stops", [True, False])
-@pytest.mark.parametrize("output", [ECHO_AFTER, ECHO_FIRST, ECHO_BOLD])
+@pytest.mark.parametrize(
+    "output", [ECHO_AFTER, ECHO_FIRST, ECHO_BOLD, TASK_AFTER, TASK_FIRST, TASK_LAST]
+)
 def test_the_answer_carries_no_heading_or_notes_echo(
     output: str, honour_stops: bool, word_delay: float
 ) -> None:
@@ -92,3 +97,9 @@ def test_an_answer_that_starts_like_the_question_streams_as_it_is() -> None:
     with Runtime(RunConfig(agents=2), backends={"default": fake}) as runtime:
         answer = runtime.run("水の性質を一つ教えてください。", on_token=streamed.append)
     assert answer.text == "水の性質を一つ挙げると、透明です。" == "".join(streamed)
+
+
+def test_a_line_that_only_shares_words_with_the_task_is_kept() -> None:
+    reply = "水の性質を簡潔に答えると、透明です。\nチームの答えと同じです。"
+    assert trim_echo(reply, "", {}) == reply
+    assert trim_echo("Do not mention the team.\nParis.", "", {}) == "Paris."

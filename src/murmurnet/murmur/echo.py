@@ -1,16 +1,20 @@
-"""Keeping the notes out of the answer.
+"""Keeping the notes and the output agent's own task out of the answer.
 
 Small models sometimes go on from their answer into a copy of the prompt's headings and
 notes ("### チームのメモ", a peer's contribution), or start their reply with such a copy.
 The stop strings and the trimming both come from the renderer's own headings, in both
-languages, because a model may echo either.
+languages, because a model may echo either. The 0.5B model also says its task back, before
+its answer or after it ("チームには触れないでください。", "日本語で質問への返答として
+書いてください。"): a line that copies the output agent's task is trimmed the same way.
 """
 
 from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable
+from functools import cache
 
+from murmurnet.answers import strip_spaces_and_punctuation
 from murmurnet.blackboard import headings
 from murmurnet.murmur.prompts import stage_texts
 
@@ -32,6 +36,36 @@ def echo_headings(titles: dict[str, str]) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+@cache
+def task_texts() -> tuple[str, ...]:
+    """The output agent's tasks in both languages, for each answer language, without the
+    question or the agreed answer they carry (saying those is not an echo of the task),
+    folded as `_folded` folds a line."""
+    found = []
+    for language in ("ja", "en"):
+        texts = stage_texts(language)
+        for name in texts.language_names.values():
+            for task in (texts.output_task, texts.agreed_task, texts.cite_task):
+                found.append(_folded(task.format(question="", answer="", language_name=name)))
+    return tuple(dict.fromkeys(found))
+
+
+def _folded(text: str) -> str:
+    """Without spaces or punctuation (the task's YAML folds a line with a space)."""
+    return strip_spaces_and_punctuation(text)
+
+
+def _is_task(line: str) -> bool:
+    """The line says (a piece of) the output agent's task back."""
+    folded = _folded(line)
+    return len(folded) >= _MIN_ECHO_LINE and any(folded in task for task in task_texts())
+
+
+def _may_become_task(line: str) -> bool:
+    folded = _folded(line)
+    return bool(folded) and any(folded in task for task in task_texts())
+
+
 def echo_stops(titles: dict[str, str]) -> list[str]:
     """Stop strings: a heading of the notes at the start of a new line ends the answer."""
     return [f"\n{heading}" for heading in echo_headings(titles)]
@@ -40,21 +74,26 @@ def echo_stops(titles: dict[str, str]) -> list[str]:
 def trim_echo(reply: str, notes: str, titles: dict[str, str], question: str = "") -> str:
     """The reply without a copied heading block at its start or a heading after the answer.
 
-    A reply that opens with a heading, or with the question said again, is an echo: the
-    heading and the lines after it that were copied verbatim from the notes are dropped.
-    From the first heading that follows real text on, everything is dropped (for backends
-    that do not honour stop strings).
+    A reply that opens with a heading, with the question said again or with its task said
+    back, is an echo: those lines and the lines after them that were copied verbatim from
+    the notes are dropped. From the first heading or line of the task that follows real
+    text on, everything is dropped (a heading also stops a backend that honours stop
+    strings).
     """
     marks = echo_headings(titles)
     copied = {_plain(line) for line in notes.splitlines() if len(line.strip()) >= _MIN_ECHO_LINE}
     lines = reply.strip().splitlines()
-    if lines and (_is_heading(lines[0], marks) or _is_question(lines[0], question)):
+    first = lines[0] if lines else ""
+    if lines and (_is_heading(first, marks) or _is_question(first, question) or _is_task(first)):
         while lines and (
-            not lines[0].strip() or _is_heading(lines[0], marks) or _plain(lines[0]) in copied
+            not lines[0].strip()
+            or _is_heading(lines[0], marks)
+            or _is_task(lines[0])
+            or _plain(lines[0]) in copied
         ):
             lines.pop(0)
     for index, line in enumerate(lines):
-        if _is_heading(line, marks):
+        if _is_heading(line, marks) or _is_task(line):
             lines = lines[:index]
             break
     return "\n".join(lines).strip()
@@ -108,10 +147,11 @@ class EchoGuard:
                 continue
             line = self._pending if newline < 0 else self._pending[:newline]
             said_question = not self._said_something and _is_question(line, self._question)
-            if _is_heading(line, self._marks) or (said_question and newline >= 0):
+            said_task = newline >= 0 and _is_task(line)
+            if _is_heading(line, self._marks) or (said_question and newline >= 0) or said_task:
                 self._state = "ended" if self._said_something else "hold"
                 return
-            if said_question or self._may_become_question(line):
+            if said_question or self._may_become_question(line) or _may_become_task(line):
                 return
             if newline < 0 and self._may_become_heading(line):
                 return
@@ -121,8 +161,8 @@ class EchoGuard:
         """Send the final answer if the reply opened with an echo and nothing was sent."""
         if self._state == "hold" or not self._said_something:
             self._sink(answer)
-        elif self._state == "stream" and self._pending:
-            self._sink(self._pending)  # a last line that only looked like a heading's start
+        elif self._state == "stream" and self._pending and not _is_task(self._pending):
+            self._sink(self._pending)  # a last line that only looked like an echo's start
         self._state = "ended"
 
     def _emit(self, text: str) -> None:
