@@ -13,6 +13,7 @@ ECHO_BOLD = "水の化学式はH2Oです。\n\n**チームのメモ:** 課題の
 TASK_AFTER = "水の化学式はH2Oです。\nチームには触れないでください。\n水は酸です。"
 TASK_FIRST = "日本語で質問への返答として書いてください。内容は変えず、\n\n水の化学式はH2Oです。"
 TASK_LAST = "水の化学式はH2Oです。\n\n質問に日本語で、簡潔かつ正確に答えてください。"
+PREFACE = "日本語で答える:\n\n水の化学式はH2Oです。"
 
 
 def team(output: str, honour_stops: bool, word_delay: float = 0.0) -> ScriptedBackend:
@@ -25,7 +26,7 @@ def team(output: str, honour_stops: bool, word_delay: float = 0.0) -> ScriptedBa
 @pytest.mark.parametrize("word_delay", [0.0, 1e-4])  # whole replies, or word by word
 @pytest.mark.parametrize("honour_stops", [True, False])
 @pytest.mark.parametrize(
-    "output", [ECHO_AFTER, ECHO_FIRST, ECHO_BOLD, TASK_AFTER, TASK_FIRST, TASK_LAST]
+    "output", [ECHO_AFTER, ECHO_FIRST, ECHO_BOLD, TASK_AFTER, TASK_FIRST, TASK_LAST, PREFACE]
 )
 def test_the_answer_carries_no_heading_or_notes_echo(
     output: str, honour_stops: bool, word_delay: float
@@ -103,3 +104,21 @@ def test_a_line_that_only_shares_words_with_the_task_is_kept() -> None:
     reply = "水の性質を簡潔に答えると、透明です。\nチームの答えと同じです。"
     assert trim_echo(reply, "", {}) == reply
     assert trim_echo("Do not mention the team.\nParis.", "", {}) == "Paris."
+
+
+@pytest.mark.parametrize(
+    "preface",
+    ["日本語：", "日本語で答えます。", "**In Japanese:**", "日本語で、以下のように答えます："],
+)
+def test_a_first_line_that_only_names_the_language_is_dropped(preface: str) -> None:
+    assert trim_echo(f"{preface}\n水の化学式はH2Oです。", "", {}) == "水の化学式はH2Oです。"
+
+
+@pytest.mark.parametrize("word_delay", [0.0, 1e-4])
+def test_an_answer_about_the_language_itself_is_kept(word_delay: float) -> None:
+    text = "日本語は膠着語です。\n日本語：主語を省くことが多い。"
+    fake = team(text, honour_stops=True, word_delay=word_delay)
+    streamed: list[str] = []
+    with Runtime(RunConfig(agents=2), backends={"default": fake}) as runtime:
+        answer = runtime.run("日本語の特徴を教えてください。", on_token=streamed.append)
+    assert answer.text == text == "".join(streamed)

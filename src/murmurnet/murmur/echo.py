@@ -5,11 +5,15 @@ notes ("### チームのメモ", a peer's contribution), or start their reply wi
 The stop strings and the trimming both come from the renderer's own headings, in both
 languages, because a model may echo either. The 0.5B model also says its task back, before
 its answer or after it ("チームには触れないでください。", "日本語で質問への返答として
-書いてください。"): a line that copies the output agent's task is trimmed the same way.
+書いてください。"): a line that copies the output agent's task is trimmed the same way. And
+it often opens with a line that only names the language it was asked to answer in
+("日本語で答える:", "日本語："; 5 of the 12 replies of the full murmur to JSQuAD dev rows
+in benchmarks/results/eval-span-samples/ and eval-cold/ began so): that line is dropped.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable
 from functools import cache
@@ -66,6 +70,41 @@ def _may_become_task(line: str) -> bool:
     return bool(folded) and any(folded in task for task in task_texts())
 
 
+@cache
+def preface_starts() -> tuple[str, ...]:
+    """How a line that names the answer's language begins, folded: "日本語", "英語",
+    "japanese", "injapanese", "answerinjapanese", …"""
+    names = [
+        _folded(name)
+        for language in ("ja", "en")
+        for name in stage_texts(language).language_names.values()
+    ]
+    leads = ("", "in", "answerin")
+    return tuple(dict.fromkeys(f"{lead}{name}" for name in names for lead in leads))
+
+
+_PREFACE_REST = re.compile(r"(?:で|の)?(?:答え?(?:る|ます|します)?|回答(?:します|です)?)?")
+
+
+def _is_preface(line: str) -> bool:
+    """The line only says what language the answer is in, as the 0.5B model often opens the
+    output agent's reply ("日本語で答える:", "日本語：", "日本語で答えます。", "In
+    Japanese:"): it names the language, and ends with a colon or says nothing more."""
+    text = unicodedata.normalize("NFKC", line).strip().strip("*#").strip()
+    folded = _folded(text)
+    start = next((s for s in preface_starts() if folded.startswith(s)), None)
+    if start is None:
+        return False
+    return text.endswith(":") or _PREFACE_REST.fullmatch(folded[len(start) :]) is not None
+
+
+def _may_become_preface(line: str) -> bool:
+    folded = _folded(unicodedata.normalize("NFKC", line).strip("*# "))
+    return bool(folded) and any(
+        start.startswith(folded) or folded.startswith(start) for start in preface_starts()
+    )
+
+
 def echo_stops(titles: dict[str, str]) -> list[str]:
     """Stop strings: a heading of the notes at the start of a new line ends the answer."""
     return [f"\n{heading}" for heading in echo_headings(titles)]
@@ -74,15 +113,17 @@ def echo_stops(titles: dict[str, str]) -> list[str]:
 def trim_echo(reply: str, notes: str, titles: dict[str, str], question: str = "") -> str:
     """The reply without a copied heading block at its start or a heading after the answer.
 
-    A reply that opens with a heading, with the question said again or with its task said
-    back, is an echo: those lines and the lines after them that were copied verbatim from
-    the notes are dropped. From the first heading or line of the task that follows real
-    text on, everything is dropped (a heading also stops a backend that honours stop
-    strings).
+    A first line that only names the answer's language is dropped. A reply that opens with
+    a heading, with the question said again or with its task said back, is an echo: those
+    lines and the lines after them that were copied verbatim from the notes are dropped.
+    From the first heading or line of the task that follows real text on, everything is
+    dropped (a heading also stops a backend that honours stop strings).
     """
     marks = echo_headings(titles)
     copied = {_plain(line) for line in notes.splitlines() if len(line.strip()) >= _MIN_ECHO_LINE}
     lines = reply.strip().splitlines()
+    if lines and _is_preface(lines[0]):
+        lines = "\n".join(lines[1:]).strip().splitlines()
     first = lines[0] if lines else ""
     if lines and (_is_heading(first, marks) or _is_question(first, question) or _is_task(first)):
         while lines and (
@@ -146,6 +187,11 @@ class EchoGuard:
                 self._line_clean = newline < 0
                 continue
             line = self._pending if newline < 0 else self._pending[:newline]
+            if not self._said_something and newline >= 0 and _is_preface(line):
+                self._pending = self._pending[newline + 1 :].lstrip()
+                continue
+            if not self._said_something and _may_become_preface(line):
+                return
             said_question = not self._said_something and _is_question(line, self._question)
             said_task = newline >= 0 and _is_task(line)
             if _is_heading(line, self._marks) or (said_question and newline >= 0) or said_task:
