@@ -5,7 +5,8 @@ Published work on small models says most of what "debate" gains is voting, and t
 of discussion before the vote can cost points (Choi et al. 2025; Kaesberg et al. 2025). So
 here the agents never see one another: one agent is the `plain` answer itself (the question
 alone, greedy), the others answer the same question with their roles' instructions,
-sampled; a programmer's program runs in the calculator and one that fails abstains. A
+sampled (without them on a question about a text whose answer is a span of it:
+`ask_agents`); a programmer's program runs in the calculator and one that fails abstains. A
 program that ran weighs 2: it wins alone unless two other answers agree against it. On the
 first 40 GSM8K dev rows the bundled (coder) model's programs were right 37.8 % of the time
 against 21.6 % for its greedy step-by-step prose, as PAL and Program of Thoughts found for
@@ -108,7 +109,8 @@ def ask_agents(
     12 % (eval-dev900/ballots.md; both often wrote their instruction back, "短く順を追って
     考え…"), each sampled plain answer on 37–41 % (self-consistency's samples, eval-spans);
     and self-consistency, which asks the plain question only, was above the murmur in two
-    sessions (19 rows better, 10 worse) at fewer seconds."""
+    sessions (19 rows better, 10 worse). Asked so, they were still not better than the
+    plain answer alone over two runs of those rows (8 better, 11 worse; eval-cold)."""
     cfg = ctx.config
     by_confidence = cfg.vote_weight == "confidence"
     passages = [entry.text for entry in ctx.board.entries(EntryKind.PASSAGE)]
