@@ -44,38 +44,35 @@ def echo_headings(titles: dict[str, str]) -> list[str]:
 def task_texts() -> tuple[str, ...]:
     """The output agent's tasks in both languages, for each answer language, without the
     question or the agreed answer they carry (saying those is not an echo of the task),
-    folded as `_folded` folds a line."""
+    without spaces or punctuation (the task's YAML folds a line with a space)."""
     found = []
     for language in ("ja", "en"):
         texts = stage_texts(language)
         for name in texts.language_names.values():
             for task in (texts.output_task, texts.agreed_task, texts.cite_task):
-                found.append(_folded(task.format(question="", answer="", language_name=name)))
+                text = task.format(question="", answer="", language_name=name)
+                found.append(strip_spaces_and_punctuation(text))
     return tuple(dict.fromkeys(found))
 
 
-def _folded(text: str) -> str:
-    """Without spaces or punctuation (the task's YAML folds a line with a space)."""
-    return strip_spaces_and_punctuation(text)
+def _task_piece(line: str, least: int = 1) -> bool:
+    """The line is (a piece of) the output agent's task, at least `least` characters long
+    without spaces or punctuation: at `_MIN_ECHO_LINE`, the task said back; shorter, a line
+    that may still become it."""
+    folded = strip_spaces_and_punctuation(line)
+    return len(folded) >= least and any(folded in task for task in task_texts())
 
 
 def _is_task(line: str) -> bool:
-    """The line says (a piece of) the output agent's task back."""
-    folded = _folded(line)
-    return len(folded) >= _MIN_ECHO_LINE and any(folded in task for task in task_texts())
-
-
-def _may_become_task(line: str) -> bool:
-    folded = _folded(line)
-    return bool(folded) and any(folded in task for task in task_texts())
+    return _task_piece(line, _MIN_ECHO_LINE)
 
 
 @cache
 def preface_starts() -> tuple[str, ...]:
-    """How a line that names the answer's language begins, folded: "日本語", "英語",
-    "japanese", "injapanese", "answerinjapanese", …"""
+    """How a line that names the answer's language begins, without spaces or punctuation:
+    "日本語", "英語", "japanese", "injapanese", "answerinjapanese", …"""
     names = [
-        _folded(name)
+        strip_spaces_and_punctuation(name)
         for language in ("ja", "en")
         for name in stage_texts(language).language_names.values()
     ]
@@ -90,16 +87,16 @@ def _is_preface(line: str) -> bool:
     """The line only says what language the answer is in, as the 0.5B model often opens the
     output agent's reply ("日本語で答える:", "日本語：", "日本語で答えます。", "In
     Japanese:"): it names the language, and ends with a colon or says nothing more."""
-    text = unicodedata.normalize("NFKC", line).strip().strip("*#").strip()
-    folded = _folded(text)
+    folded = strip_spaces_and_punctuation(line)
     start = next((s for s in preface_starts() if folded.startswith(s)), None)
     if start is None:
         return False
-    return text.endswith(":") or _PREFACE_REST.fullmatch(folded[len(start) :]) is not None
+    colon = _plain(line).rstrip("*#").rstrip().endswith(":")
+    return colon or _PREFACE_REST.fullmatch(folded[len(start) :]) is not None
 
 
 def _may_become_preface(line: str) -> bool:
-    folded = _folded(unicodedata.normalize("NFKC", line).strip("*# "))
+    folded = strip_spaces_and_punctuation(line)
     return bool(folded) and any(
         start.startswith(folded) or folded.startswith(start) for start in preface_starts()
     )
@@ -197,7 +194,7 @@ class EchoGuard:
             if _is_heading(line, self._marks) or (said_question and newline >= 0) or said_task:
                 self._state = "ended" if self._said_something else "hold"
                 return
-            if said_question or self._may_become_question(line) or _may_become_task(line):
+            if said_question or self._may_become_question(line) or _task_piece(line):
                 return
             if newline < 0 and self._may_become_heading(line):
                 return
