@@ -241,30 +241,47 @@ def listed_options(text: str) -> list[str]:
 
     Options are lines labelled in sequence ("1. …", "(b) …", "イ、…", "③ …"), at least two, the
     longest such run winning; or one "Choices: a, b, c" / "選択肢：a、b、c" line."""
-    best: list[str] = []
-    run: list[str] = []
+    return _option_lines(text)[0]
+
+
+def question_stem(text: str) -> str:
+    """The question without the lines that list its options: what a base model reads before
+    each option when it ranks them as answers (a cloze)."""
+    lines = text.splitlines()
+    listed = set(_option_lines(text)[1])
+    return "\n".join(line for at, line in enumerate(lines) if at not in listed).strip()
+
+
+def _option_lines(text: str) -> tuple[list[str], list[int]]:
+    """`listed_options`, and the numbers of the lines that list them."""
+    best: list[int] = []
+    run: list[int] = []
+    options: dict[int, str] = {}
     expected: str | None = None
-    for line in text.splitlines():
+    lines = text.splitlines()
+    for at, line in enumerate(lines):
         match = _LABELLED_LINE.match(line)
         label = next((g for g in match.groups()[:3] if g), "") if match else ""
         if match and run and label == expected:
-            run.append(match.group(4).strip())
+            run.append(at)
         elif match and label in {"1", "a", "A", "イ", "ア", "①"}:
-            run = [match.group(4).strip()]
+            run = [at]
         else:
             run = []
+        if match:
+            options[at] = match.group(4).strip()
         expected = _next_label(label) if run else None
         if len(run) >= 2 and len(run) > len(best):
             best = list(run)
     if best:
-        return best
-    for line in text.splitlines():
+        return [options[at] for at in best], best
+    for at, line in enumerate(lines):
         inline = _INLINE_OPTIONS.match(line)
         if inline:
-            options = [o.strip() for o in re.split(r"[、，,/／;；]", inline.group(1)) if o.strip()]
-            if len(options) >= 2:
-                return options
-    return []
+            found = [o.strip() for o in re.split(r"[、，,/／;；]", inline.group(1)) if o.strip()]
+            if len(found) >= 2:
+                return found, [at]
+    return [], []
 
 
 def _quoted_passage(text: str, rules: _Rules) -> bool:

@@ -62,3 +62,13 @@ def test_completion_layout_for_models_without_a_template(qwen: Backend) -> None:
     assert plain.render(messages) == "Facts: <|im_start|> is a marker.\n\nWhat is it?\n\nAnswer:"
     (im_start,) = qwen.engine.tokenize("<|im_start|>", add_special=False, parse_special=True)
     assert im_start not in plain.tokens(GenerationRequest(messages=messages))
+
+
+def test_a_completion_document_that_opens_its_answer_gets_no_second_answer_line(
+    qwen: Backend,
+) -> None:
+    assert isinstance(qwen, LlamaCppBackend)
+    plain = LlamaCppBackend("plain", qwen.engine, "completion", qwen.context_size)
+    cloze = [Message(role="user", content="質問: 日本の首都は?\n答え:")]
+    assert plain.render(cloze) == "質問: 日本の首都は?\n答え:"
+    assert plain.render([Message(role="user", content="What is it?")]) == "What is it?\n\nAnswer:"

@@ -141,3 +141,18 @@ def test_a_closed_pipe_stops_the_real_engine() -> None:
     )
     assert done.stdout.count("\n") == 1
     assert "Traceback" not in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize(
+    ("question", "right"),
+    [
+        ("雨の日に外を歩くときに差すものは？\n1. 本\n2. 傘\n3. 皿\n4. 靴", "傘"),
+        ("What do bees make?\n1. honey\n2. glass\n3. paper\n4. steel", "honey"),
+    ],
+)
+def test_gemma_ranks_the_options_of_a_choice_question(
+    qwen: Backend, gemma: Backend, question: str, right: str
+) -> None:
+    answer = ask({"default": qwen, "gemma": gemma}, question, choice_model="gemma")
+    assert answer.text == right
+    assert [t.stage for t in answer.timings] == ["likelihood", "likelihood"]  # no generation

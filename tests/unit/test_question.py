@@ -16,6 +16,7 @@ from murmurnet.question import (
     explain,
     normalise,
     passage_and_question,
+    question_stem,
     read_question,
 )
 
@@ -260,3 +261,11 @@ def test_a_long_question_after_a_short_preface_is_not_a_pasted_text() -> None:
         "seventies.\nCould you suggest an itinerary for three days that avoids the crowds?"
     )
     assert classify(normalise(text)) == "planning", explain(text)
+
+
+def test_the_stem_is_the_question_without_its_options() -> None:
+    assert question_stem("主に食品を販売する所は？\n1. スーパー\n2. 書店\nどれ？") == (
+        "主に食品を販売する所は？\nどれ？"
+    )
+    assert question_stem("Which is red?\nChoices: apple, sky") == "Which is red?"
+    assert question_stem("No options here.") == "No options here."

@@ -410,3 +410,31 @@ def test_on_a_question_about_a_pasted_text_the_agents_sample_the_plain_question(
     assert len(agents) == 2
     for request in agents:
         assert request.messages == plain.messages and request.temperature > 0.0
+
+
+def test_a_base_model_ranks_options_by_what_the_question_adds_to_each() -> None:
+    """A base scorer reads a cloze (the question without its options, then an answer line)
+    and each option is ranked by its likelihood there less its likelihood after the answer
+    line alone: 洋品店 is likelier anyway, 書店 gains most from the question."""
+    seen: list[str] = []
+
+    def likelihood(messages: Sequence[Message], option: str) -> float:
+        seen.append(messages[-1].content)
+        anyway = {"スーパー": -6.0, "洋品店": -2.0, "書店": -5.0}[option]
+        return anyway + (3.0 if messages[-1].content != "答え:" and option == "書店" else 0.0)
+
+    agents = ScriptedBackend([])
+    base = ScriptedBackend([], likelihood=likelihood, is_chat=False, name="base")
+    config = RunConfig(choice_model="base")
+    with MurmurNet(config, backends={"default": agents, "base": base}) as net:
+        assert net.ask(SHOP).text == "書店"
+    assert set(seen) == {"質問: 主に食品を販売する所は?\n答え:", "答え:"}  # NFKC: ？ → ?
+    assert not agents.requests and not agents.scored  # the agents' model is not asked
+
+
+def test_the_bundled_base_model_ranks_options_only_beside_the_bundled_default() -> None:
+    assert RunConfig().model_for("choice") == "gemma-3-270m"
+    assert RunConfig(model_type="GGUF").model_for("choice") == "gemma-3-270m"
+    assert RunConfig(model_name="gemma-3-270m").model_for("choice") == "default"
+    assert RunConfig(internal_model="big").model_for("choice") == "big"
+    assert RunConfig(internal_model="big", choice_model="small").model_for("choice") == "small"

@@ -203,6 +203,13 @@ class ScoringEndpointPool(EndpointPool):
     """A pool with endpoints that can score continuations (see `LikelihoodScorer`); scoring
     goes to those only."""
 
+    @property
+    def is_chat(self) -> bool:
+        """The endpoints of a pool serve one model; a base one among them says so."""
+        return all(
+            e.backend.is_chat for e in self.endpoints if isinstance(e.backend, LikelihoodScorer)
+        )
+
     def score(
         self,
         messages: Sequence[Message],

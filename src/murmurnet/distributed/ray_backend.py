@@ -61,6 +61,7 @@ class RayModel:
         settings: RayServeSettings | None = None,
     ) -> None:
         self.name = info.name
+        self.info = info
         self.can_batch = info.can_batch
         self.context_size = info.context_size
         self.settings = settings or RayServeSettings()
@@ -221,6 +222,10 @@ class RayModel:
 
 class ScoringRayModel(RayModel):
     """A deployed model whose replicas can score continuations (llama.cpp)."""
+
+    @property
+    def is_chat(self) -> bool:
+        return self.info.is_chat
 
     def score(
         self,

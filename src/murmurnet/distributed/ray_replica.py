@@ -56,6 +56,8 @@ class ModelInfo:
     can_batch: bool
     context_size: int
     can_score: bool
+    is_chat: bool = True
+    """Whether a scoring model reads a chat template (False: a base model's document)."""
 
 
 Piece = tuple[int, str]
@@ -77,7 +79,9 @@ class ModelReplica:
 
     async def info(self) -> ModelInfo:
         b = self.backend
-        return ModelInfo(b.name, b.can_batch, b.context_size, isinstance(b, LikelihoodScorer))
+        if isinstance(b, LikelihoodScorer):
+            return ModelInfo(b.name, b.can_batch, b.context_size, True, b.is_chat)
+        return ModelInfo(b.name, b.can_batch, b.context_size, False)
 
     async def where(self) -> dict[str, Any]:
         """This replica's process and node, so tests and operators can find it."""

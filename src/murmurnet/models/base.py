@@ -64,7 +64,11 @@ class LikelihoodScorer(Protocol):
     """A backend that can say how likely each of several texts is after one prompt.
 
     The prompt is decoded once and shared by every continuation; a choice scorer ranks a
-    question's options this way instead of asking the model to name one."""
+    question's options this way instead of asking the model to name one. `is_chat` is False
+    for a base model, whose prompt is a plain document rather than a chat template: the two
+    rank options best from different prompts (`murmur.short.likeliest_option`)."""
+
+    is_chat: bool
 
     def score(
         self,

@@ -110,6 +110,10 @@ class ModelPool:
                 self._loaded[key] = backend
             return self._loaded[key]
 
+    def supplied(self, name: str) -> bool:
+        """Whether `name` is a backend handed to the pool rather than one it loads."""
+        return name in self._named
+
     @property
     def loaded(self) -> list[Backend]:
         return [*self._named.values(), *self._loaded.values()]

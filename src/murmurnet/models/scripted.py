@@ -38,6 +38,7 @@ class ScriptedBackend:
         likelihood: Likelihood | None = None,
         honour_limits: bool = False,
         confidence: Callable[[GenerationRequest], float] | None = None,
+        is_chat: bool = True,
     ) -> None:
         """`honour_stops` cuts each reply at the first of its request's stop strings, as a
         real backend does, so a test can show which stops a stage sends. `word_delay` streams
@@ -46,8 +47,10 @@ class ScriptedBackend:
         score continuations (`score`), as a llama.cpp model does. `honour_limits` cuts a
         reply at its request's `max_tokens` (rough tokens) with finish reason "length".
         `confidence` gives a request's probability per token: a request that asks for
-        `logprobs` gets its log for every (rough) token of the reply."""
+        `logprobs` gets its log for every (rough) token of the reply. `is_chat` False makes it
+        rank options as a base model does."""
         self.name = name
+        self.is_chat = is_chat
         self.honour_stops = honour_stops
         self.honour_limits = honour_limits
         self.word_delay = word_delay

@@ -309,6 +309,12 @@ class TransformersBackend:
             finish_reason="length" if full else "stop",
         )
 
+    @property
+    def is_chat(self) -> bool:
+        return self._template == "chatml" or (
+            self._template == "auto" and bool(getattr(self._tokenizer, "chat_template", None))
+        )
+
     def _encode(self, messages: Sequence[Message], room: int = 1) -> list[int]:
         """The prompt's tokens, refused when `room` more tokens would not fit the context."""
         if self._template == "chatml":

@@ -6,6 +6,7 @@ runtime at once; each run gets its own id, blackboard, cancellation handle and c
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
@@ -15,7 +16,7 @@ from typing import Any
 from murmurnet.blackboard import BlackboardFactory
 from murmurnet.cancellation import Cancellation
 from murmurnet.config import RunConfig
-from murmurnet.errors import CancelledError, InputError
+from murmurnet.errors import CancelledError, InputError, ModelFileError, ModelPackageMissingError
 from murmurnet.events import (
     EntryWritten,
     EventBus,
@@ -30,9 +31,11 @@ from murmurnet.models.registry import ModelPool
 from murmurnet.murmur.context import TASK_RESERVE, RunContext, TokenSink
 from murmurnet.murmur.prompts import stage_texts
 from murmurnet.murmur.strategies import StageModels, get_strategy
-from murmurnet.question import read_question
+from murmurnet.question import listed_options, read_question
 from murmurnet.roles import assign_roles
 from murmurnet.types import Answer, BlackboardEntry, EntryKind
+
+log = logging.getLogger(__name__)
 
 HISTORY_TURNS = 4
 
@@ -121,6 +124,11 @@ class Pipeline:
             internal=self.pool.get(cfg.model_for("internal")),
             summary=self.pool.get(cfg.model_for("summary")) if cfg.summary else None,
             output=self.pool.get(cfg.model_for("output")),
+            choice=(
+                self._choice_scorer(cfg)
+                if cfg.strategy == "murmur" and listed_options(question.text)
+                else None
+            ),
         )
         if (load := time.perf_counter() - tick) > 0.01:
             ctx.stage_seconds["load"] = load
@@ -143,6 +151,21 @@ class Pipeline:
             stage_seconds=ctx.stage_seconds,
             total_seconds=time.perf_counter() - started,
         )
+
+    def _choice_scorer(self, cfg: RunConfig) -> Backend:
+        """The model that ranks listed options. The bundled base model is the default only
+        beside the bundled model the pool loads itself, and while it is installed: otherwise
+        the agents' model ranks them."""
+        name = cfg.model_for("choice")
+        if cfg.choice_model is not None:
+            return self.pool.get(name)
+        if self.pool.supplied(cfg.model_for("internal")):
+            return self.pool.get(cfg.model_for("internal"))
+        try:
+            return self.pool.get(name)
+        except (ModelPackageMissingError, ModelFileError) as error:
+            log.warning("options ranked by the agents' model: %s", error)
+            return self.pool.get(cfg.model_for("internal"))
 
     def _knowledge_base(self, cfg: RunConfig, name: str) -> Any:
         with self._kb_lock:

@@ -38,6 +38,9 @@ class StageTexts:
     tool_failed: str
     labels: Labels
     language_names: dict[str, str]
+    answer_line: str
+    """What opens an answer on a test sheet ("答え:"): a base model ranks options after the
+    question and this line (`short.likeliest_option`)."""
     recall_in_english: str | None = None
     """Appended to a question of fact to have it answered in English (None: not needed)."""
     from_english_task: str | None = None
@@ -72,6 +75,7 @@ def stage_texts(language: Language) -> StageTexts:
             agreement=raw["agreement_label"],
         ),
         language_names=raw["language_names"],
+        answer_line=raw["answer_line"],
         recall_in_english=raw.get("recall_in_english"),
         from_english_task=raw.get("from_english_task"),
     )

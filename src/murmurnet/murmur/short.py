@@ -44,7 +44,7 @@ from murmurnet.models.base import Backend, LikelihoodScorer
 from murmurnet.murmur import agreement
 from murmurnet.murmur.context import RunContext
 from murmurnet.murmur.stages import CHECKED_WEIGHT, record_agreement, with_program_output
-from murmurnet.question import has_pasted_text, listed_options
+from murmurnet.question import has_pasted_text, listed_options, question_stem
 from murmurnet.tools.calculator import program_in
 from murmurnet.types import Completion, ContinuationScore, EntryKind, GenerationRequest, Message
 
@@ -98,10 +98,14 @@ def plain_messages(ctx: RunContext, instruction: str = "") -> list[Message]:
 
 
 def ask_agents(
-    ctx: RunContext, backend: Backend, options: Sequence[str], kind: AnswerKind
+    ctx: RunContext,
+    backend: Backend,
+    options: Sequence[str],
+    kind: AnswerKind,
+    scorer: Backend | None = None,
 ) -> list[Ballot]:
     """Round 1: the plain answer and every role's answer in one batch, then the options'
-    likelihood; each written to the blackboard.
+    likelihood under `scorer` (the agents' model when None); each written to the blackboard.
 
     On a question about a text whose answer is a span of it, the agents are asked the plain
     question too, sampled: the roles' instructions only made the 0.5B model worse there. On
@@ -143,9 +147,10 @@ def ask_agents(
         read_ballot(ctx, index + 1, name, reply, kind, options, programs[index])
         for index, (name, reply) in enumerate(zip(roles, replies, strict=True))
     ]
-    if options and isinstance(backend, LikelihoodScorer):
+    ranker = backend if scorer is None else scorer
+    if options and isinstance(ranker, LikelihoodScorer):
         agent = len(ballots) + 1
-        best, scores = likeliest_option(ctx, backend, options, agent, "likelihood")
+        best, scores = likeliest_option(ctx, ranker, options, agent, "likelihood")
         confidence = option_confidence(scores) if by_confidence else 1.0
         ballots.append(Ballot(agent, "likelihood", best, best, 1.0, confidence=confidence))
     return ballots
@@ -308,32 +313,58 @@ class ShortAnswer:
 
 
 def likeliest_option(
-    ctx: RunContext, backend: Backend, options: Sequence[str], agent: int, stage: str
+    ctx: RunContext, scorer: Backend, options: Sequence[str], agent: int, stage: str
 ) -> tuple[str, list[ContinuationScore]]:
-    """The option the model finds likeliest after the plain prompt, by log-probability per
-    character (a long option is not penalised for its length), written to the blackboard
-    as `agent`'s contribution; with every option's score."""
-    scores = ctx.score(backend, plain_messages(ctx), options, stage)
-    best = max(scores, key=lambda s: s.per_char).text
+    """The option `scorer` finds likeliest, written to the blackboard as `agent`'s
+    contribution; with every option's score (for a base model, its PMI).
+
+    A chat model scores each option as its reply to the plain prompt, options listed, per
+    character (a long option is not penalised for its length). A base model reads a cloze,
+    the question without its options then an answer line ("質問: …\n答え:"), and each
+    option's log-likelihood there less its log-likelihood after the answer line alone
+    (pointwise mutual information, Holtzman et al. 2021: an option likely anyway, for its
+    wording, gains nothing from that). Each form was the better one for its kind of model on
+    JCommonsenseQA dev rows 151-300 (benchmarks/results/choice-scorer-model/)."""
+    if not isinstance(scorer, LikelihoodScorer) or scorer.is_chat:
+        scores = ctx.score(scorer, plain_messages(ctx), options, stage)
+        best = max(scores, key=lambda s: s.per_char).text
+    else:
+        passages = [
+            Message(role="user", content=e.text) for e in ctx.board.entries(EntryKind.PASSAGE)
+        ]
+        stem = question_stem(ctx.question.text)
+        cloze = f"{ctx.texts.labels.question}: {stem}\n{ctx.texts.answer_line}"
+        after = ctx.score(scorer, [*passages, Message(role="user", content=cloze)], options, stage)
+        alone = ctx.score(
+            scorer, [Message(role="user", content=ctx.texts.answer_line)], options, stage
+        )
+        scores = [
+            score.model_copy(update={"logprob": score.logprob - bare.logprob})
+            for score, bare in zip(after, alone, strict=True)
+        ]
+        best = max(scores, key=lambda s: s.logprob).text
     ctx.board.write(EntryKind.CONTRIBUTION, best, round=1, agent=agent, role="likelihood")
     return best, scores
 
 
-def short_answer(ctx: RunContext, backend: Backend) -> ShortAnswer | None:
+def short_answer(
+    ctx: RunContext, backend: Backend, scorer: Backend | None = None
+) -> ShortAnswer | None:
     """The voted answer; when no agent gave a readable answer, the plain answer as it is
     (None only when even that is empty). A question that lists options is answered by the
-    options' likelihood alone (`likeliest_option`) unless `--choice-answer vote`, or the
-    backend cannot score continuations."""
+    options' likelihood under `scorer` (the agents' model when None) alone
+    (`likeliest_option`) unless `--choice-answer vote`, or it cannot score continuations."""
     options = listed_options(ctx.question.text)
+    ranker = backend if scorer is None else scorer
     by_likelihood = ctx.config.choice_answer == "likelihood"
-    if options and by_likelihood and isinstance(backend, LikelihoodScorer):
+    if options and by_likelihood and isinstance(ranker, LikelihoodScorer):
         # Decided by a plan written before its deciding rows were looked at
         # (benchmarks/results/eval-choice-rule/): on JCQA dev rows 201-300 the likelihood
         # alone was right on 16 rows where the agents' vote was wrong, and wrong on 11 where
         # it was right; over all 299 JCQA dev rows, 30.8 % against the vote's 26.8 %.
-        return ShortAnswer(likeliest_option(ctx, backend, options, 1, "likelihood")[0], False, [])
+        return ShortAnswer(likeliest_option(ctx, ranker, options, 1, "likelihood")[0], False, [])
     kind = answer_kind(ctx, options)
-    ballots = ask_agents(ctx, backend, options, kind)
+    ballots = ask_agents(ctx, backend, options, kind, ranker)
     result = tally(ballots, kind)
     split = not result.majority
     if split and ctx.config.split_vote == "discuss":

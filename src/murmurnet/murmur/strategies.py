@@ -27,6 +27,8 @@ class StageModels:
     internal: Backend
     summary: Backend | None
     output: Backend
+    choice: Backend | None = None
+    """The model that ranks a question's listed options (None: the question lists none)."""
 
 
 Strategy = Callable[[RunContext, StageModels, TokenSink | None], str]
@@ -80,7 +82,7 @@ def murmur(ctx: RunContext, models: StageModels, sink: TokenSink | None) -> str:
             written := pivot.recall_and_write(ctx, models.internal, models.output, sink)
         ):
             return finish(ctx, written, sink, streamed=True)
-        voted = short.short_answer(ctx, models.internal)
+        voted = short.short_answer(ctx, models.internal, models.choice)
         if voted is not None and not (voted.split and cfg.split_vote == "discuss"):
             return finish(ctx, voted.text, sink, streamed=False)
         if voted is not None:

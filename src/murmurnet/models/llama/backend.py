@@ -76,8 +76,10 @@ class LlamaCppBackend:
         continuations: Sequence[str],
         cancel: Cancellation | None = None,
     ) -> list[ContinuationScore]:
-        """How likely each text is as the start of the reply to `messages`."""
-        tokens = [self.engine.tokenize(text, add_special=False) for text in continuations]
+        """How likely each text is as the start of the reply to `messages`. After a completion
+        layout's answer line ("答え:", "Answer:") a reply starts with a space, as in text."""
+        lead = "" if self.is_chat else " "
+        tokens = [self.engine.tokenize(lead + text, add_special=False) for text in continuations]
         scored = self.engine.score(self.format.tokens(messages), tokens, cancel)
         return [
             ContinuationScore(text=text, logprob=sum(values), tokens=len(values))

@@ -32,6 +32,9 @@ def _placeholder(index: int) -> str:
     return f"\ue000{index}\ue001"
 
 
+_OPENS_ANSWER = re.compile(r"(?:^|\n)(?:Answer|A|答え|回答|解答)\s*[:：]$")
+
+
 class PromptFormat:
     """The model's chat template (or a plain completion layout) as text and as tokens."""
 
@@ -72,16 +75,16 @@ class PromptFormat:
 
     @staticmethod
     def _completion_segments(messages: Sequence[Message]) -> list[Segment]:
-        """Base models have no template: a plain document they can continue."""
-        system = [m.content for m in messages if m.role == "system"]
-        rest = [m.content for m in messages if m.role != "system"]
+        """Base models have no template: a plain document they can continue, the system text
+        first, ending with an answer line unless the last text already opens one (a cloze
+        such as "質問: …\n答え:" must end there, not under a second, English one)."""
+        ordered = [m.content for m in messages if m.role == "system"]
+        ordered += [m.content for m in messages if m.role != "system"]
         out: list[Segment] = []
-        for part, separator in ((system, ""), (rest, "\n\n")):
-            for index, content in enumerate(part):
-                out += [("\n\n" if index else separator, False), (content, True)]
-            if not part:
-                out.append((separator, False))
-        out.append(("\n\nAnswer:", False))
+        for index, content in enumerate(ordered):
+            out += [("\n\n" if index else "", False), (content, True)]
+        if not ordered or not _OPENS_ANSWER.search(ordered[-1]):
+            out.append(("\n\nAnswer:", False))
         return out
 
     @staticmethod
