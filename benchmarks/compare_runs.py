@@ -8,6 +8,10 @@ with the `plain` answers of another folder. Only each folder's latest fingerprin
 strategy is read, so the figures describe one version of the code and settings.
 
     python benchmarks/compare_runs.py results/a:plain results/b:murmur
+
+A side may join several records with "+" (`results/a:murmur+results/c:murmur`), so that a
+pooled comparison spans the latest run of each kind of row; for a row in two of them the
+later one counts.
 """
 
 from __future__ import annotations
@@ -22,7 +26,14 @@ from murmurnet.evaluation.stats import bootstrap_ci, paired_difference
 
 
 def records(spec: str) -> dict[str, RowResult]:
-    """FOLDER:STRATEGY → that strategy's latest-fingerprint records by row id."""
+    """FOLDER:STRATEGY[+FOLDER:STRATEGY…] → each one's latest-fingerprint records by row id."""
+    joined: dict[str, RowResult] = {}
+    for part in spec.split("+"):
+        joined.update(one_record_set(part))
+    return joined
+
+
+def one_record_set(spec: str) -> dict[str, RowResult]:
     folder, _, strategy = spec.rpartition(":")
     found = [r for r in read_results(Path(folder) / RESULTS_FILE) if r.strategy == strategy]
     if not found:
@@ -43,8 +54,8 @@ def line(name: str, base: list[RowResult], other: list[RowResult]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("base", help="FOLDER:STRATEGY, the baseline")
-    parser.add_argument("other", help="FOLDER:STRATEGY, compared against it")
+    parser.add_argument("base", help="FOLDER:STRATEGY[+…], the baseline")
+    parser.add_argument("other", help="FOLDER:STRATEGY[+…], compared against it")
     args = parser.parse_args()
     base, other = records(args.base), records(args.other)
     shared = sorted(set(base) & set(other))
