@@ -22,10 +22,12 @@ plain "14人"; eval-shipped). Every answer is read the way the scorer
 reads a reply, and a tie goes to the plain answer: the murmur leaves the single model's
 answer only when more of its peers agree on another.
 
-A question that lists options is answered by the model's likelihood of each option, as
+A question that lists options is answered by a model's likelihood of each option, as
 OLMES and the Japanese LM evaluation harness score small models, and the agents are not
 asked: on the dev rows their vote, with the likelihood as one voter, did worse than the
-likelihood alone (`likeliest_option`). `--choice-answer vote` brings the vote back.
+likelihood alone (`likeliest_option`). `--choice-answer vote` brings the vote back. The
+model that ranks them is `choice_model` (beside the bundled default, the bundled Gemma 270M
+base model: on JCommonsenseQA it ranked options far better than the agents' chat model).
 
 With `--vote-weight confidence` each answer weighs the model's probability of the tokens
 that end its reply, where the answer is written (DeepConf 2025's "tail confidence"): a
