@@ -281,7 +281,7 @@ class RunConfig(BaseSettings):
         and so does the choice scorer unless the agents run the bundled default model."""
         if stage == "choice":
             return self.choice_model or (
-                DEFAULT_CHOICE_MODEL if self.runs_bundled_default() else self.model_for("internal")
+                DEFAULT_CHOICE_MODEL if self._runs_bundled_default() else self.model_for("internal")
             )
         chosen = {
             "internal": self.internal_model,
@@ -290,7 +290,7 @@ class RunConfig(BaseSettings):
         }[stage]
         return chosen or self.internal_model or DEFAULT_ALIAS
 
-    def runs_bundled_default(self) -> bool:
+    def _runs_bundled_default(self) -> bool:
         """Whether the agents' model is the bundled default, named by no flag or file."""
         return (
             self.model_for("internal") == DEFAULT_ALIAS
