@@ -386,3 +386,12 @@ def test_an_address_where_no_ray_answers_is_one_line_at_once(
 def test_address_without_ray_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     code, err = run(capsys, "serve", "--address", "127.0.0.1:6379")
     assert code == 2 and "add --ray" in err
+
+
+def test_a_named_choice_model_gets_a_deployment_and_the_implicit_one_does_not() -> None:
+    """The bundled Gemma default would reserve CPUs for a deployment on every small cluster:
+    on Ray the agents' model ranks options unless the configuration names a choice model."""
+    served = {"type": "openai", "url": "http://127.0.0.1:9/v1", "api_model": "a"}
+    assert model_groups(RunConfig()) == {"default": ["default"]}
+    named = RunConfig(models={"small": served}, choice_model="small")
+    assert model_groups(named) == {"default": ["default"], "small": ["small"]}

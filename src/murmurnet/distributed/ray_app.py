@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 APP_NAME = "murmurnet"
 INGRESS = "MurmurNetIngress"
 INSTALL = "pip install 'murmurnet[ray]'"
-STAGE_FIELDS = ("internal_model", "summary_model", "output_model")
+STAGE_FIELDS = ("internal_model", "summary_model", "output_model", "choice_model")
 
 
 @dataclass(frozen=True)

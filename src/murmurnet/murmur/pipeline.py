@@ -154,10 +154,10 @@ class Pipeline:
 
     def _choice_scorer(self, cfg: RunConfig) -> Backend:
         """The model that ranks listed options. The bundled base model is the default only
-        beside the bundled model the pool loads itself, and while it is installed: otherwise
-        the agents' model ranks them."""
+        where the pool holds it (Ray deploys it) or loads it beside the bundled model, and
+        while it is installed: otherwise the agents' model ranks them."""
         name = cfg.model_for("choice")
-        if cfg.choice_model is not None:
+        if cfg.choice_model is not None or self.pool.supplied(name):
             return self.pool.get(name)
         if self.pool.supplied(cfg.model_for("internal")):
             return self.pool.get(cfg.model_for("internal"))
