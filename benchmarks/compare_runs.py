@@ -9,14 +9,16 @@ strategy is read, so the figures describe one version of the code and settings.
 
     python benchmarks/compare_runs.py results/a:plain results/b:murmur
 
-A side may join several records with "+" (`results/a:murmur+results/c:murmur`), so that a
+A side may join several records with "," (`results/a:murmur,results/c:murmur`), so that a
 pooled comparison spans the latest run of each kind of row; for a row in two of them the
-later one counts.
+later one counts. (A comma inside a variant's brackets, `murmur[agents=3,iterations=2]`,
+does not split.)
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -26,9 +28,9 @@ from murmurnet.evaluation.stats import bootstrap_ci, paired_difference
 
 
 def records(spec: str) -> dict[str, RowResult]:
-    """FOLDER:STRATEGY[+FOLDER:STRATEGY…] → each one's latest-fingerprint records by row id."""
+    """FOLDER:STRATEGY[,FOLDER:STRATEGY…] → each one's latest-fingerprint records by row id."""
     joined: dict[str, RowResult] = {}
-    for part in spec.split("+"):
+    for part in re.split(r",(?![^\[]*\])", spec):
         joined.update(one_record_set(part))
     return joined
 
@@ -54,8 +56,8 @@ def line(name: str, base: list[RowResult], other: list[RowResult]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("base", help="FOLDER:STRATEGY[+…], the baseline")
-    parser.add_argument("other", help="FOLDER:STRATEGY[+…], compared against it")
+    parser.add_argument("base", help="FOLDER:STRATEGY[,…], the baseline")
+    parser.add_argument("other", help="FOLDER:STRATEGY[,…], compared against it")
     args = parser.parse_args()
     base, other = records(args.base), records(args.other)
     shared = sorted(set(base) & set(other))
