@@ -188,6 +188,12 @@ def test_completion_template_for_base_models(model_folder: Path) -> None:
     # "please think ." + "the cat sat on the mat": blank lines are whitespace, and this
     # tokenizer adds no BOS, so nothing else is counted (the chat template adds role words).
     assert reply.prompt_tokens == 3 + 6
+    assert isinstance(backend, TransformersBackend) and not backend.is_chat
+    # A document that ends with its own answer line gets no blank lines after it.
+    cloze = [Message(role="user", content="the cat sat on the mat\nAnswer:")]
+    assert (
+        backend._encode(cloze) == backend._tokenizer("the cat sat on the mat\nAnswer:")["input_ids"]
+    )
     backend.close()
 
 

@@ -86,6 +86,15 @@ class LoadReporter(Protocol):
     def load(self) -> Mapping[str, float]: ...
 
 
+_OPENS_ANSWER = re.compile(r"(?:^|\n)(?:Answer|A|答え|回答|解答)\s*[:：]$")
+
+
+def opens_answer(text: str) -> bool:
+    """Whether a base model's document already ends with its answer line ("質問: …\n答え:"):
+    its layout then adds no other, and a scored reply starts after a space, as in text."""
+    return bool(_OPENS_ANSWER.search(text))
+
+
 def likelihood_scorer(backend: Backend) -> LikelihoodScorer:
     """The backend as a scorer, or an `UnsupportedError` naming it."""
     if isinstance(backend, LikelihoodScorer):

@@ -33,7 +33,7 @@ from murmurnet.errors import (
     ModelFileError,
     ModelNotFoundError,
 )
-from murmurnet.models.base import TokenCallback
+from murmurnet.models.base import TokenCallback, opens_answer
 from murmurnet.models.registry import LoadOptions
 from murmurnet.models.transformers_watch import StepWatch
 from murmurnet.types import Completion, ContinuationScore, GenerationRequest, Message
@@ -246,8 +246,9 @@ class TransformersBackend:
         decoded once, then every continuation runs as one right-padded batch from copies of
         the prompt's cache (with the prompt again, for a model that returns no cache object)."""
         torch = self._torch
+        lead = "" if self.is_chat else " "
         options = [
-            [int(t) for t in self._tokenizer(text, add_special_tokens=False)["input_ids"]]
+            [int(t) for t in self._tokenizer(lead + text, add_special_tokens=False)["input_ids"]]
             for text in continuations
         ]
         if not options:
@@ -326,7 +327,9 @@ class TransformersBackend:
             )
             special = False  # the template writes its own BOS; adding another hurts output
         else:
-            prompt, special = "".join(m.content + "\n\n" for m in messages), True
+            contents = [m.content for m in messages]
+            ends = "\n\n" if contents and not opens_answer(contents[-1]) else ""
+            prompt, special = "\n\n".join(contents) + ends, True
         ids = list(self._tokenizer(prompt, add_special_tokens=special)["input_ids"])
         if len(ids) + room > self.context_size:
             raise ContextOverflowError(

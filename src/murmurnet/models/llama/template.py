@@ -17,6 +17,7 @@ from typing import Any
 import llama_cpp
 
 from murmurnet.errors import ModelFileError
+from murmurnet.models.base import opens_answer
 from murmurnet.models.llama.tokens import tokenize
 from murmurnet.types import Message
 
@@ -30,9 +31,6 @@ Segment = tuple[str, bool]
 def _placeholder(index: int) -> str:
     # Private-use characters: no template trims or escapes them, no real text holds them.
     return f"\ue000{index}\ue001"
-
-
-_OPENS_ANSWER = re.compile(r"(?:^|\n)(?:Answer|A|答え|回答|解答)\s*[:：]$")
 
 
 class PromptFormat:
@@ -83,7 +81,7 @@ class PromptFormat:
         out: list[Segment] = []
         for index, content in enumerate(ordered):
             out += [("\n\n" if index else "", False), (content, True)]
-        if not ordered or not _OPENS_ANSWER.search(ordered[-1]):
+        if not ordered or not opens_answer(ordered[-1]):
             out.append(("\n\nAnswer:", False))
         return out
 
