@@ -36,7 +36,7 @@ setup: $(VENV)/.setup
 setup-test: $(VENV)/.setup-test
 
 demo: setup
-	$(BIN)/murmurnet models --prepare qwen2.5-0.5b
+	$(BIN)/murmurnet models --prepare qwen2.5-0.5b gemma-3-270m
 	$(BIN)/murmurnet ask "$(QUESTION)" --agents 2 --iterations 1 --debug
 
 lint: setup-test
@@ -70,7 +70,7 @@ bench-round: setup
 EVAL_DATA ?= ../shared/eval
 EVAL_OUT ?= benchmarks/results/eval-dev900
 eval: setup-test
-	$(BIN)/murmurnet models --prepare qwen2.5-0.5b
+	$(BIN)/murmurnet models --prepare qwen2.5-0.5b gemma-3-270m
 	mkdir -p build && benchmarks/dev900_slices.sh $(EVAL_DATA) build/dev900 > build/dev900.list
 	$(BIN)/murmurnet eval $$(cat build/dev900.list) --strategies plain,murmur --out $(EVAL_OUT)
 
