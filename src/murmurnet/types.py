@@ -39,6 +39,11 @@ class GenerationRequest(BaseModel):
     logprobs: bool = Field(
         False, description="Return each generated token's log-probability (confidence)."
     )
+    no_hangul: bool = Field(
+        False,
+        description="Never write Hangul: a Japanese answer from a small multilingual model "
+        "can slip into Korean mid-word (llama.cpp models; other backends ignore it).",
+    )
     tag: str = Field("", description="Who is asking (stage/agent), for logs and debug tables.")
 
 

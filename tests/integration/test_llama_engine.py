@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import pytest
@@ -210,3 +211,16 @@ def test_prompts_longer_than_the_batch_are_split(qwen: Backend) -> None:
         alone.append(qwen.generate([r])[0].text)
     assert together == alone
     assert all(c.strip() for c in together)
+
+
+def test_a_request_without_hangul_writes_none_even_when_asked_for_korean(qwen: Backend) -> None:
+    hangul = re.compile("[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]")
+    ask = [Message(role="user", content="Write 안녕하세요 three times.")]
+    free, banned = qwen.generate(
+        [
+            GenerationRequest(messages=ask, max_tokens=24, temperature=0.0),
+            GenerationRequest(messages=ask, max_tokens=24, temperature=0.0, no_hangul=True),
+        ]
+    )
+    assert hangul.search(free.text), free.text  # the model does write Korean when let
+    assert not hangul.search(banned.text) and banned.text.strip(), banned.text

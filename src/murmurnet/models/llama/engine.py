@@ -17,7 +17,6 @@ after the worker has left.
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import threading
@@ -40,7 +39,7 @@ from murmurnet.models.llama.job import Job, JobGroup, PieceCallback, make_sample
 from murmurnet.models.llama.kv import EngineStats, KvCache, common_prefix
 from murmurnet.models.llama.prefill import Joining, Prefill
 from murmurnet.models.llama.scheduler import Scheduler, cancelled, engine_failure
-from murmurnet.models.llama.tokens import token_piece, tokenize
+from murmurnet.models.llama.tokens import Bannable, token_piece, tokenize
 from murmurnet.types import Completion, GenerationRequest
 
 _SCORING = GenerationRequest(messages=[], max_tokens=1, temperature=0.0, repeat_penalty=1.0)
@@ -91,6 +90,7 @@ class LlamaEngine:
         self.n_seq_max = n_seq_max
         self.n_batch = n_batch
         self.n_vocab = llama_cpp.llama_vocab_n_tokens(self.vocab)
+        self.bannable = Bannable(self.vocab, self.n_vocab)
         # Sliding-window layers reuse cells out of order: no cell mirror can be trusted there.
         mirrored = llama_cpp.llama_model_n_swa(self.model) == 0
         self.kv = KvCache(self.ctx, n_seq_max, n_batch, mirrored)
@@ -133,12 +133,6 @@ class LlamaEngine:
 
     def piece(self, token: int) -> bytes:
         return token_piece(self.vocab, token)
-
-    @functools.cached_property
-    def end_tokens(self) -> list[int]:
-        """Every end-of-generation token (for `ignore_eos`)."""
-        is_eog = llama_cpp.llama_vocab_is_eog
-        return [t for t in range(self.n_vocab) if is_eog(self.vocab, t)]
 
     def chat_template(self) -> bytes | None:
         template: bytes | None = llama_cpp.llama_model_chat_template(self.model, None)
@@ -262,7 +256,8 @@ class LlamaEngine:
         try:
             self._queue.assign_sequences(group.jobs)
             for job in group.jobs:
-                job.sampler = make_sampler(job.request, self.n_vocab, self.end_tokens)
+                banned = self.bannable.banned(job.request)
+                job.sampler = make_sampler(job.request, self.n_vocab, banned)
             self._queue.make_room(group)
             self._queue.active.append(group)
             if Joining.fits(group):

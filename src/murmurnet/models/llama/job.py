@@ -25,15 +25,16 @@ def ends_with_repeated_line(text: str) -> bool:
     return len(last) >= _MIN_REPEATED_LINE and last in lines[:-1]
 
 
-def make_sampler(request: GenerationRequest, n_vocab: int, eog: Sequence[int]) -> Any:
-    """A per-sequence chain: penalties, then greedy or top-k → top-p → min-p → temp → dist."""
+def make_sampler(request: GenerationRequest, n_vocab: int, banned: Sequence[int]) -> Any:
+    """A per-sequence chain: banned tokens (end of generation for `ignore_eos`, Hangul for
+    `no_hangul`), penalties, then greedy or top-k → top-p → min-p → temp → dist."""
     chain = llama_cpp.llama_sampler_chain_init(llama_cpp.llama_sampler_chain_default_params())
     add = llama_cpp.llama_sampler_chain_add
-    if request.ignore_eos:
-        biases = (llama_cpp.llama_logit_bias * len(eog))()
-        for slot, token in zip(biases, eog, strict=True):
+    if banned:
+        biases = (llama_cpp.llama_logit_bias * len(banned))()
+        for slot, token in zip(biases, banned, strict=True):
             slot.token, slot.bias = token, float("-inf")
-        add(chain, llama_cpp.llama_sampler_init_logit_bias(n_vocab, len(eog), biases))
+        add(chain, llama_cpp.llama_sampler_init_logit_bias(n_vocab, len(banned), biases))
     if request.repeat_penalty != 1.0:
         add(
             chain, llama_cpp.llama_sampler_init_penalties(n_vocab, 64, request.repeat_penalty, 0, 0)

@@ -1,11 +1,16 @@
-"""Text to llama.cpp tokens; shared by the engine and the GGUF embedder, which need no more."""
+"""Text to llama.cpp tokens and the token lists a sampler may ban; shared by the engine and
+the GGUF embedder, which need no more."""
 
 from __future__ import annotations
 
 import ctypes
+import functools
+import re
 from typing import Any
 
 import llama_cpp
+
+from murmurnet.types import GenerationRequest
 
 
 def tokenize(vocab: Any, text: str, add_special: bool, parse_special: bool) -> list[int]:
@@ -31,3 +36,50 @@ def token_piece(vocab: Any, token: int) -> bytes:
         if n >= 0:
             return buffer.raw[:n]
         size = -n
+
+
+_HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\ua960-\ua97f\uac00-\ud7af\ud7b0-\ud7ff]")
+_HANGUL_LEADS = (0xEA, 0xEB, 0xEC, 0xED)
+"""First bytes of the 3-byte UTF-8 forms of Hangul syllables (U+AC00-U+D7FF; 0xEA also
+starts a few rare scripts): a token that ends with one, alone or with one continuation byte,
+starts a syllable that the next token would end."""
+
+
+def hangul_tokens(vocab: Any, n_vocab: int) -> list[int]:
+    """Every token that writes Hangul, or starts a Hangul syllable that the next token ends."""
+    found = []
+    for token in range(n_vocab):
+        piece = token_piece(vocab, token)
+        tail = piece[-2:]
+        partial = any(
+            byte in _HANGUL_LEADS and all(0x80 <= b < 0xC0 for b in tail[at + 1 :])
+            for at, byte in enumerate(tail)
+        )
+        if partial or _HANGUL.search(piece.decode("utf-8", errors="ignore")):
+            found.append(token)
+    return found
+
+
+class Bannable:
+    """Tokens a request may forbid its sampler, each list scanned from the vocabulary once."""
+
+    def __init__(self, vocab: Any, n_vocab: int) -> None:
+        self.vocab = vocab
+        self.n_vocab = n_vocab
+
+    @functools.cached_property
+    def end_tokens(self) -> list[int]:
+        """Every end-of-generation token (for `ignore_eos`)."""
+        is_eog = llama_cpp.llama_vocab_is_eog
+        return [t for t in range(self.n_vocab) if is_eog(self.vocab, t)]
+
+    @functools.cached_property
+    def hangul_tokens(self) -> list[int]:
+        """Every token that writes Hangul (for `no_hangul`)."""
+        return hangul_tokens(self.vocab, self.n_vocab)
+
+    def banned(self, request: GenerationRequest) -> list[int]:
+        return [
+            *(self.end_tokens if request.ignore_eos else ()),
+            *(self.hangul_tokens if request.no_hangul else ()),
+        ]
