@@ -320,7 +320,7 @@ class TransformersBackend:
         """The prompt's tokens, refused when `room` more tokens would not fit the context."""
         if self._template == "chatml":
             prompt, special = _chatml(messages), False
-        elif self._template == "auto" and getattr(self._tokenizer, "chat_template", None):
+        elif self.is_chat:  # the tokenizer's own template
             chat = [{"role": m.role, "content": m.content} for m in messages]
             prompt = self._tokenizer.apply_chat_template(
                 chat, tokenize=False, add_generation_prompt=True

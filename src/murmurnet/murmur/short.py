@@ -104,10 +104,10 @@ def ask_agents(
     backend: Backend,
     options: Sequence[str],
     kind: AnswerKind,
-    scorer: Backend | None = None,
+    scorer: Backend,
 ) -> list[Ballot]:
     """Round 1: the plain answer and every role's answer in one batch, then the options'
-    likelihood under `scorer` (the agents' model when None); each written to the blackboard.
+    likelihood under `scorer`; each written to the blackboard.
 
     On a question about a text whose answer is a span of it, the agents are asked the plain
     question too, sampled: the roles' instructions only made the 0.5B model worse there. On
@@ -149,10 +149,9 @@ def ask_agents(
         read_ballot(ctx, index + 1, name, reply, kind, options, programs[index])
         for index, (name, reply) in enumerate(zip(roles, replies, strict=True))
     ]
-    ranker = backend if scorer is None else scorer
-    if options and isinstance(ranker, LikelihoodScorer):
+    if options and isinstance(scorer, LikelihoodScorer):
         agent = len(ballots) + 1
-        best, scores = likeliest_option(ctx, ranker, options, agent, "likelihood")
+        best, scores = likeliest_option(ctx, scorer, options, agent, "likelihood")
         confidence = option_confidence(scores) if by_confidence else 1.0
         ballots.append(Ballot(agent, "likelihood", best, best, 1.0, confidence=confidence))
     return ballots
