@@ -8,7 +8,15 @@ geography, chemistry. A reply is right when it names one of the row's accepted a
 question as well as 東京, and the script also counts the replies that name the answer in
 Japanese script only. Results are appended to a JSONL file and reused on the next run.
 
+A row may ask several things at once ("parts": one list of accepted answers per part); its
+reply is right only when it names an answer of every part. `benchmarks/data/two-part.jsonl`
+(Japanese and English, written by hand) checks that the murmur's final reply answers the
+whole question, not only its first half as the demo once did ("水の化学式はH2Oです。" to
+"水の化学式は何ですか？水の性質を一つ教えてください。").
+
     python benchmarks/bench_factoid_ja.py [--out benchmarks/results/factoid-ja.jsonl]
+    python benchmarks/bench_factoid_ja.py --data benchmarks/data/two-part.jsonl \
+        --out benchmarks/results/two-part.jsonl
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ import re
 import time
 import unicodedata
 from pathlib import Path
+from typing import Any
 
 from murmurnet import MurmurNet, RunConfig
 from murmurnet.evaluation.stats import bootstrap_ci, paired_difference
@@ -36,6 +45,12 @@ def fold(text: str) -> str:
 def names(reply: str, answers: list[str], japanese_only: bool = False) -> bool:
     accepted = [a for a in answers if not (japanese_only and _LATIN.match(a))]
     return any(fold(answer) in fold(reply) for answer in accepted)
+
+
+def answers_all(reply: str, row: dict[str, list[Any]], japanese_only: bool = False) -> bool:
+    """Whether the reply names an accepted answer of every part the row asks for."""
+    parts = row.get("parts") or [row["answers"]]
+    return all(names(reply, part, japanese_only) for part in parts)
 
 
 def main() -> None:
@@ -63,8 +78,8 @@ def main() -> None:
                     "strategy": strategy,
                     "question": row["question"],
                     "reply": reply,
-                    "correct": names(reply, row["answers"]),
-                    "japanese": names(reply, row["answers"], japanese_only=True),
+                    "correct": answers_all(reply, row),
+                    "japanese": answers_all(reply, row, japanese_only=True),
                     "seconds": time.perf_counter() - tick,
                 }
                 done[(strategy, row["question"])] = record

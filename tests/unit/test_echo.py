@@ -9,6 +9,7 @@ from murmurnet.murmur.echo import echo_stops, trim_echo
 
 ECHO_AFTER = "水の化学式はH2Oです。\n\n### チームのメモ\n### 研究者（ラウンド1）\n水は酸です。"
 ECHO_FIRST = "## 質問\n水について教えてください。\n\n水の化学式はH2Oです。"
+ECHO_DEEPER = "水の化学式はH2Oです。\n\n#### 専門家（ラウンド1）\n- 水は酸です。"
 ECHO_BOLD = "水の化学式はH2Oです。\n\n**チームのメモ:** 課題の答えは直接回答します。"
 TASK_AFTER = "水の化学式はH2Oです。\nチームには触れないでください。\n水は酸です。"
 TASK_FIRST = "日本語で質問への返答として書いてください。内容は変えず、\n\n水の化学式はH2Oです。"
@@ -26,7 +27,8 @@ def team(output: str, honour_stops: bool, word_delay: float = 0.0) -> ScriptedBa
 @pytest.mark.parametrize("word_delay", [0.0, 1e-4])  # whole replies, or word by word
 @pytest.mark.parametrize("honour_stops", [True, False])
 @pytest.mark.parametrize(
-    "output", [ECHO_AFTER, ECHO_FIRST, ECHO_BOLD, TASK_AFTER, TASK_FIRST, TASK_LAST, PREFACE]
+    "output",
+    [ECHO_AFTER, ECHO_FIRST, ECHO_DEEPER, ECHO_BOLD, TASK_AFTER, TASK_FIRST, TASK_LAST, PREFACE],
 )
 def test_the_answer_carries_no_heading_or_notes_echo(
     output: str, honour_stops: bool, word_delay: float

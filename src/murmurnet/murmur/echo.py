@@ -27,14 +27,16 @@ _MIN_ECHO_LINE = 8
 
 def echo_headings(titles: dict[str, str]) -> list[str]:
     """The renderer's headings in Japanese and English, with these roles' titles, at every
-    heading level and as bold or colon labels (a model echoes `## チームのメモ` as readily
-    as `### チームのメモ` or `**チームのメモ:**`)."""
+    Markdown heading level and as bold or colon labels (a model echoes `## チームのメモ` as
+    readily as `### チームのメモ` or `**チームのメモ:**`, and a peer's `### 専門家（ラウンド1）`
+    as `#### 専門家（ラウンド1）`: the demo's murmur once answered a question about Japan's
+    highest mountain and longest river with the notes copied under such headings)."""
     found: list[str] = []
     for language in ("ja", "en"):
         labels = stage_texts(language).labels
         for heading in headings(labels, titles):
             text = heading.lstrip("# ")
-            found.extend(f"{level} {text}" for level in ("#", "##", "###"))
+            found.extend(f"{'#' * level} {text}" for level in range(1, 7))
             found.extend((f"**{text}", f"{text}:", f"{text}："))  # bold or label forms
         found.extend((f"{labels.question}:", f"{labels.question}："))
     return list(dict.fromkeys(found))
