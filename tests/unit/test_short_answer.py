@@ -49,6 +49,18 @@ def test_agents_answer_independently_in_one_batch_beside_the_plain_answer() -> N
         assert len(request.messages) == 1
 
 
+def test_the_programmer_writes_greedy_and_a_second_programmer_samples() -> None:
+    """With six agents the roles repeat (solver, programmer, checker, solver, solver,
+    programmer): the second programmer, greedy too, would only copy the first one's vote."""
+    program = "```python\nprint(20 - 3)\n```"
+    replies = {"plain": "17", **{f"round 1/agent {n}": program for n in range(2, 8)}}
+    _, fake = ask(SUM, replies, agents=6, seed=1)
+    (batch,) = fake.batches
+    programmers = [r for r in batch if "Python" in r.messages[0].content]
+    assert [r.temperature for r in programmers] == [0.0, 0.7]
+    assert all(r.temperature == 0.7 for r in batch[1:] if r not in programmers)
+
+
 def test_a_majority_overrules_the_plain_answer_and_a_tie_keeps_it() -> None:
     wrong = "He has 23 apples."
     overruled, _ = ask(

@@ -23,6 +23,7 @@ from murmurnet.murmur.prompts import (
     ranking_messages,
     summary_messages,
 )
+from murmurnet.roles import agent_temperature
 from murmurnet.tools.calculator import CalculatorError, program_in, run_program
 from murmurnet.types import NO_AGREEMENT, EntryKind, GenerationRequest
 
@@ -70,13 +71,11 @@ def run_round(
         GenerationRequest(
             messages=messages[index],
             max_tokens=cfg.internal_tokens,
-            temperature=cfg.internal_temp
-            if role.spec.temperature is None
-            else role.spec.temperature,
+            temperature=agent_temperature(ctx.roles, index, cfg.internal_temp),
             seed=None if cfg.seed is None else cfg.seed + 1000 * round_number + index,
             tag=f"{stage}/agent {first_agent + index}",
         )
-        for index, role in enumerate(ctx.roles)
+        for index in range(len(ctx.roles))
     ]
     names = [r.name for r in ctx.roles]
     replies = ctx.generate(backend, requests, stage, roles=names, first_agent=first_agent)

@@ -26,6 +26,17 @@ class Role:
     spec: RoleSpec
 
 
+def agent_temperature(roles: list[Role], index: int, default: float) -> float:
+    """Agent `index`'s sampling temperature: its role's own, else `default`. A greedy role
+    (the programmer) is greedy for its first agent only: with more agents than roles the
+    list repeats, and a second greedy agent with the same prompt would only copy the first
+    one's answer into a second vote."""
+    role = roles[index]
+    own = role.spec.temperature
+    repeated = any(other.name == role.name for other in roles[:index])
+    return default if own is None or (own == 0 and repeated) else own
+
+
 def _package_yaml(name: str) -> Any:
     return yaml.safe_load(files("murmurnet.roles").joinpath(name).read_text(encoding="utf-8"))
 
