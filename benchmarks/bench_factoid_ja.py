@@ -47,7 +47,7 @@ def names(reply: str, answers: list[str], japanese_only: bool = False) -> bool:
     return any(fold(answer) in fold(reply) for answer in accepted)
 
 
-def answers_all(reply: str, row: dict[str, list[Any]], japanese_only: bool = False) -> bool:
+def answers_all(reply: str, row: dict[str, Any], japanese_only: bool = False) -> bool:
     """Whether the reply names an accepted answer of every part the row asks for."""
     parts = row.get("parts") or [row["answers"]]
     return all(names(reply, part, japanese_only) for part in parts)
