@@ -327,6 +327,17 @@ def passage_and_question(text: str) -> tuple[str, str] | None:
     return (passage, question) if asked or named else None
 
 
+_LEADING_LABEL = re.compile(r"^\s*\w{1,8}\s*[:：]\s*(?=\S)")
+
+
+def asked_question(text: str) -> str:
+    """The question a text asks about its pasted passage, without a label before it
+    ("質問: "), so that a prompt can label it again; the whole text when there is no pasted
+    passage to set apart."""
+    found = passage_and_question(text)
+    return _LEADING_LABEL.sub("", found[1]) if found else text.strip()
+
+
 def has_pasted_text(text: str) -> bool:
     """Whether the question carries the text it asks about (pasted before it, or quoted)."""
     folded = _fold(text)

@@ -11,6 +11,7 @@ from murmurnet.errors import InputError
 from murmurnet.evaluation.prompting import _INSTRUCTIONS, _LABELS, _PLAIN_LABELS, _PLAIN_REQUESTS
 from murmurnet.question import (
     _keyword,
+    asked_question,
     classify,
     detect_language,
     explain,
@@ -269,3 +270,15 @@ def test_the_stem_is_the_question_without_its_options() -> None:
     )
     assert question_stem("Which is red?\nChoices: apple, sky") == "Which is red?"
     assert question_stem("No options here.") == "No options here."
+
+
+def test_the_asked_question_is_the_last_line_without_its_label_or_the_whole_text() -> None:
+    article = (
+        "私たちの会社は来月、新しい製品を発表します。発表会には取引先の方々を多数お招きする予定で、"
+        "当日は製品の実演と質疑応答の時間を設けます。ぜひご来場ください。詳しくは担当者まで。"
+    )
+    assert asked_question(f"文章: {article}\n質問: 発表会では何の時間を設けますか？\n答え:") == (
+        "発表会では何の時間を設けますか？"
+    )
+    assert asked_question(f"{article}\n当日は何をしますか？") == "当日は何をしますか？"
+    assert asked_question("  日本の首都はどこですか？ ") == "日本の首都はどこですか？"

@@ -261,6 +261,37 @@ def test_the_plain_span_tells_an_answer_it_agrees_with() -> None:
     assert text == "2度"
 
 
+def test_a_long_span_is_cut_to_the_phrase_that_answers() -> None:
+    """The model copies the sentence around the phrase; asked about that sentence alone, it
+    names the phrase (JSQuAD: "アイルランド" for a sentence ending "…国はアイルランドです")."""
+    sentence = "石油は最も重要な戦略資源となり"
+    replies = {"plain": sentence, "round 1/agent 2": "石油", "round 1/agent 3": sentence}
+    text, fake = ask(PASSAGE, {**replies, "span cut": "石油"})
+    assert text == "石油"
+    (cut,) = fake.batches[-1]
+    assert cut.temperature == 0.0
+    asked = cut.messages[0].content  # the question without its passage, then the answer
+    assert asked.startswith("質問: 20世紀半ばから後半にかけて戦略資源となった資源は")
+    assert f"\n答え: {sentence}\n" in asked and "石油危機" not in asked
+
+
+def test_a_cut_that_is_not_a_shorter_piece_of_the_answer_is_refused() -> None:
+    sentence = "石油は最も重要な戦略資源となり"
+    replies = {"plain": sentence, "round 1/agent 2": sentence, "round 1/agent 3": sentence}
+    for refused in ("天然ガス", sentence, "石油は最も重要な戦略資源となり、各国は"):
+        text, _ = ask(PASSAGE, {**replies, "span cut": refused})
+        assert text == sentence
+
+
+def test_a_short_span_and_a_question_without_a_text_are_not_cut() -> None:
+    """No "span cut" reply is scripted: a request for one would fail the test."""
+    short = {"plain": "石油", "round 1/agent 2": "石油", "round 1/agent 3": "天然ガス"}
+    assert ask(PASSAGE, short)[0] == "石油"
+    long = "東京は日本の首都であり最大の都市です"
+    replies = {"plain": long, "round 1/agent 2": long, "round 1/agent 3": long}
+    assert ask("What is the capital of Japan, and which city is the largest?", replies)[0] == long
+
+
 def test_spans_group_by_overlap_or_containment() -> None:
     from murmurnet.murmur.short import same_answer
 

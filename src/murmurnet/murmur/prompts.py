@@ -45,6 +45,8 @@ class StageTexts:
     """Appended to a question of fact to have it answered in English (None: not needed)."""
     from_english_task: str | None = None
     """The output agent's task: the answer recalled in English, written in this language."""
+    span_cut_task: str | None = None
+    """Asks for the phrase of a long answer that answers the question (None: never cut)."""
 
 
 @cache
@@ -78,6 +80,7 @@ def stage_texts(language: Language) -> StageTexts:
         answer_line=raw["answer_line"],
         recall_in_english=raw.get("recall_in_english"),
         from_english_task=raw.get("from_english_task"),
+        span_cut_task=raw.get("span_cut_task"),
     )
 
 

@@ -24,7 +24,8 @@ read from the text, and the program must first copy the text's facts into code, 
 small model does badly ("何人兄弟か" got a program counting a made-up list, 4, over a right
 plain "14人"; eval-shipped). Every answer is read the way the scorer
 reads a reply, and a tie goes to the plain answer: the murmur leaves the single model's
-answer only when more of its peers agree on another.
+answer only when more of its peers agree on another. On a question about a text, a long
+winning span is then cut to the phrase of it that answers (`span_cut`).
 
 A question that lists options is answered by a model's likelihood of each option, as
 OLMES and the Japanese LM evaluation harness score small models, and the agents are not
@@ -49,6 +50,7 @@ from murmurnet.answers import AnswerKind, char_f1, read_answer, strip_spaces_and
 from murmurnet.models.base import Backend, LikelihoodScorer
 from murmurnet.murmur import agreement
 from murmurnet.murmur.context import RunContext
+from murmurnet.murmur.span_cut import cut_span
 from murmurnet.murmur.stages import CHECKED_WEIGHT, record_agreement, with_program_output
 from murmurnet.question import has_pasted_text, listed_options, question_stem
 from murmurnet.roles import agent_temperature
@@ -124,8 +126,7 @@ def ask_agents(
     plain answer alone over two runs of those rows (8 better, 11 worse; eval-cold)."""
     cfg = ctx.config
     by_confidence = cfg.vote_weight == "confidence"
-    passages = [entry.text for entry in ctx.board.entries(EntryKind.PASSAGE)]
-    samples_plain = kind == "span" and span_source(ctx.question.text, passages) is not None
+    samples_plain = kind == "span" and about_text(ctx)
     requests = [
         GenerationRequest(
             messages=plain_messages(ctx),
@@ -172,6 +173,12 @@ def span_source(question: str, passages: Sequence[str] = ()) -> str | None:
     if not passages and not has_pasted_text(question):
         return None
     return strip_spaces_and_punctuation("\n".join([*passages, question]))
+
+
+def about_text(ctx: RunContext) -> bool:
+    """Whether the question is about a text it carries or that was retrieved for it."""
+    passages = [entry.text for entry in ctx.board.entries(EntryKind.PASSAGE)]
+    return span_source(ctx.question.text, passages) is not None
 
 
 def from_source(key: str, source: str) -> bool:
@@ -377,6 +384,11 @@ def short_answer(
         log = [*result.log, "split: discussed in a second round"]
         record_agreement(ctx, replace(result, committed=None, log=log), len(ballots))
     else:
+        if result.committed and kind == "span" and about_text(ctx):
+            cut = cut_span(ctx, backend, result.committed)
+            if cut != result.committed:
+                log = [*result.log, f"cut to the phrase that answers: {cut!r}"]
+                result = replace(result, committed=cut, log=log)
         record_agreement(ctx, result, len(ballots))
     text = result.committed or ballots[0].reply
     if not text:
