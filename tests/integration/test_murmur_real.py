@@ -156,3 +156,19 @@ def test_gemma_ranks_the_options_of_a_choice_question(
     answer = ask({"default": qwen, "gemma": gemma}, question, choice_model="gemma")
     assert answer.text == right
     assert [t.stage for t in answer.timings] == ["likelihood", "likelihood"]  # no generation
+
+
+def test_a_long_span_answer_is_cut_to_a_piece_of_itself(qwen: Backend) -> None:
+    """Asked why, the small model copies the whole sentence of the text; the cut asks again
+    about that sentence alone and may only keep a shorter piece of it, never new words."""
+    question = (
+        "文章を読んで、質問に文章中の短い語句だけで答えてください。\n文章: 空港\n"
+        "空港は航空機の発着のための広い敷地とさらに広大な空域を必要とし、騒音問題もあるため、"
+        "大都市から少し離れた郊外や海上に設置されることがある。\n"
+        "質問: 空港が広い敷地を必要とするのはなぜか？\n答え:"
+    )
+    answer = ask({"default": qwen}, question)
+    plain = answer.contributions()[0].text
+    assert [t.stage for t in answer.timings][-1] == "span cut"
+    cut, whole = (unicodedata.normalize("NFKC", t).strip("。 ") for t in (answer.text, plain))
+    assert cut and cut in whole and len(cut) < len(whole), (answer.text, plain)
