@@ -7,7 +7,8 @@ rows, of the plain answers longer than 20 characters one was right, and 24 held 
 phrase. Asked once more with only the question and that sentence, the model picks the
 phrase out far more easily than from the whole text. The cut is kept only when it is a
 shorter piece of the answer, so it can narrow an answer but never change it
-(benchmarks/results/span-snap/).
+(benchmarks/results/span-snap/). The English wording asks the same and is not measured: the
+dev sets hold no English questions about a text.
 """
 
 from __future__ import annotations
