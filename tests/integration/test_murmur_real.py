@@ -158,7 +158,7 @@ def test_gemma_ranks_the_options_of_a_choice_question(
     assert [t.stage for t in answer.timings] == ["likelihood", "likelihood"]  # no generation
 
 
-def test_a_long_span_answer_is_cut_to_a_piece_of_itself(qwen: Backend) -> None:
+def test_a_long_span_answer_is_sent_to_the_cut_and_stays_an_agents_words(qwen: Backend) -> None:
     """Asked why, the small model copies the whole sentence of the text; the cut asks again
     about that sentence alone and may only keep a shorter piece of it, never new words.
     Whether it finds a shorter piece depends on the model's greedy reply, which can change
