@@ -39,10 +39,11 @@ class GenerationRequest(BaseModel):
     logprobs: bool = Field(
         False, description="Return each generated token's log-probability (confidence)."
     )
-    no_hangul: bool = Field(
+    japanese_only: bool = Field(
         False,
-        description="Never write Hangul: a Japanese answer from a small multilingual model "
-        "can slip into Korean mid-word (llama.cpp models; other backends ignore it).",
+        description="Write only what Japanese is written with: a Japanese answer from a small "
+        "multilingual model can slip into Korean mid-word, or into simplified Chinese "
+        "characters (太阳 for 太陽) (llama.cpp models; other backends ignore it).",
     )
     tag: str = Field("", description="Who is asking (stage/agent), for logs and debug tables.")
 

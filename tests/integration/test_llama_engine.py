@@ -11,6 +11,7 @@ from murmurnet.bench import agent_requests, forget_cache, shared_document
 from murmurnet.models.base import Backend
 from murmurnet.models.llama.backend import LlamaCppBackend
 from murmurnet.models.llama.kv import common_prefix
+from murmurnet.models.llama.tokens import foreign_ideograph
 from murmurnet.question import detect_language
 from murmurnet.types import GenerationRequest, Message
 
@@ -213,14 +214,23 @@ def test_prompts_longer_than_the_batch_are_split(qwen: Backend) -> None:
     assert all(c.strip() for c in together)
 
 
-def test_a_request_without_hangul_writes_none_even_when_asked_for_korean(qwen: Backend) -> None:
+def test_a_japanese_only_request_writes_no_korean_nor_simplified_chinese_when_asked_to(
+    qwen: Backend,
+) -> None:
     hangul = re.compile("[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]")
-    ask = [Message(role="user", content="Write 안녕하세요 three times.")]
-    free, banned = qwen.generate(
+    asks = [
+        [Message(role="user", content="Write 안녕하세요 three times.")],
+        [Message(role="user", content="用中文介绍一下太阳。")],  # the model writes 太阳
+    ]
+    replies = qwen.generate(
         [
-            GenerationRequest(messages=ask, max_tokens=24, temperature=0.0),
-            GenerationRequest(messages=ask, max_tokens=24, temperature=0.0, no_hangul=True),
+            GenerationRequest(messages=ask, max_tokens=24, temperature=0.0, japanese_only=only)
+            for ask in asks
+            for only in (False, True)
         ]
     )
-    assert hangul.search(free.text), free.text  # the model does write Korean when let
-    assert not hangul.search(banned.text) and banned.text.strip(), banned.text
+    korean, no_korean, chinese, no_chinese = (reply.text for reply in replies)
+    assert hangul.search(korean), korean  # the model does write Korean when let
+    assert not hangul.search(no_korean) and no_korean.strip(), no_korean
+    assert foreign_ideograph(chinese), chinese  # and simplified Chinese
+    assert not foreign_ideograph(no_chinese) and no_chinese.strip(), no_chinese

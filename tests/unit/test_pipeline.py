@@ -110,15 +110,15 @@ def test_japanese_question_uses_japanese_prompts() -> None:
     assert "質問" in fake.batches[0][0].messages[0].content
     assert "日本語" in fake.batches[-1][0].messages[-1].content
     (output,) = fake.batches[-1]
-    assert output.tag == "output" and output.no_hangul  # a Japanese answer never turns Korean
-    assert not any(r.no_hangul for batch in fake.batches[:-1] for r in batch)
+    assert output.tag == "output" and output.japanese_only  # never Korean, never simplified Chinese
+    assert not any(r.japanese_only for batch in fake.batches[:-1] for r in batch)
 
 
 def test_language_override_changes_the_output_language() -> None:
     answer, fake = run(RunConfig(agents=1, language="en"), "日本の首都について教えてください。")
     assert answer.language == "en"
     assert "英語" in fake.batches[-1][0].messages[-1].content
-    assert not fake.batches[-1][0].no_hangul
+    assert not fake.batches[-1][0].japanese_only
 
 
 def test_answer_is_streamed() -> None:

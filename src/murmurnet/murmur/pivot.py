@@ -55,7 +55,7 @@ def recall_and_write(
         messages=[Message(role="user", content=task)],
         max_tokens=cfg.output_tokens,
         temperature=0.0,
-        no_hangul=ctx.language == "ja",
+        japanese_only=ctx.language == "ja",
         tag="output",
     )
     written = ctx.generate(output, [write], "output", answer_sink=sink)[0].text.strip()

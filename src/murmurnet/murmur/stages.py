@@ -226,7 +226,7 @@ def write_output(
         temperature=cfg.output_temp if agreed is None else 0.0,
         seed=cfg.seed,
         stop=echo_stops(ctx.titles()),
-        no_hangul=ctx.language == "ja",
+        japanese_only=ctx.language == "ja",
         tag="output",
     )
     guard = None if sink is None else EchoGuard(sink, ctx.titles(), ctx.question.text)

@@ -26,8 +26,9 @@ def ends_with_repeated_line(text: str) -> bool:
 
 
 def make_sampler(request: GenerationRequest, n_vocab: int, banned: Sequence[int]) -> Any:
-    """A per-sequence chain: banned tokens (end of generation for `ignore_eos`, Hangul for
-    `no_hangul`), penalties, then greedy or top-k → top-p → min-p → temp → dist."""
+    """A per-sequence chain: banned tokens (end of generation for `ignore_eos`, Hangul and
+    Chinese characters outside Japanese writing for `japanese_only`), penalties, then
+    greedy or top-k → top-p → min-p → temp → dist."""
     chain = llama_cpp.llama_sampler_chain_init(llama_cpp.llama_sampler_chain_default_params())
     add = llama_cpp.llama_sampler_chain_add
     if banned:

@@ -45,8 +45,25 @@ starts a few rare scripts): a token that ends with one, alone or with one contin
 starts a syllable that the next token would end."""
 
 
-def hangul_tokens(vocab: Any, n_vocab: int) -> list[int]:
-    """Every token that writes Hangul, or starts a Hangul syllable that the next token ends."""
+_IDEOGRAPH = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff]")
+
+
+def foreign_ideograph(text: str) -> bool:
+    """Whether the text holds a Chinese character that Japanese is not written with: one
+    outside JIS X 0208 and its common extensions (code page 932), such as the simplified
+    太阳, 铁, 长 the 0.5B model slips into mid-sentence for 太陽, 鉄, 長."""
+    for char in _IDEOGRAPH.findall(text):
+        try:
+            char.encode("cp932")
+        except UnicodeEncodeError:
+            return True
+    return False
+
+
+def non_japanese_tokens(vocab: Any, n_vocab: int) -> list[int]:
+    """Every token that writes Hangul, starts a Hangul syllable that the next token ends, or
+    writes a Chinese character Japanese is not written with (`foreign_ideograph`). A token
+    that ends part-way through a Chinese character is kept: its end may be Japanese."""
     found = []
     for token in range(n_vocab):
         piece = token_piece(vocab, token)
@@ -55,7 +72,8 @@ def hangul_tokens(vocab: Any, n_vocab: int) -> list[int]:
             byte in _HANGUL_LEADS and all(0x80 <= b < 0xC0 for b in tail[at + 1 :])
             for at, byte in enumerate(tail)
         )
-        if partial or _HANGUL.search(piece.decode("utf-8", errors="ignore")):
+        text = piece.decode("utf-8", errors="ignore")
+        if partial or _HANGUL.search(text) or foreign_ideograph(text):
             found.append(token)
     return found
 
@@ -74,12 +92,12 @@ class Bannable:
         return [t for t in range(self.n_vocab) if is_eog(self.vocab, t)]
 
     @functools.cached_property
-    def hangul_tokens(self) -> list[int]:
-        """Every token that writes Hangul (for `no_hangul`)."""
-        return hangul_tokens(self.vocab, self.n_vocab)
+    def non_japanese_tokens(self) -> list[int]:
+        """Every token that writes what Japanese is not written with (for `japanese_only`)."""
+        return non_japanese_tokens(self.vocab, self.n_vocab)
 
     def banned(self, request: GenerationRequest) -> list[int]:
         return [
             *(self.end_tokens if request.ignore_eos else ()),
-            *(self.hangul_tokens if request.no_hangul else ()),
+            *(self.non_japanese_tokens if request.japanese_only else ()),
         ]
