@@ -49,15 +49,27 @@ _IDEOGRAPH = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U00
 
 
 def foreign_ideograph(text: str) -> bool:
-    """Whether the text holds a Chinese character that Japanese is not written with: one
-    outside JIS X 0208 and its common extensions (code page 932), such as the simplified
-    太阳, 铁, 长 the 0.5B model slips into mid-sentence for 太陽, 鉄, 長."""
+    """Whether the text holds a Chinese character that Japanese is not written with, such as
+    the simplified 太阳, 铁, 长 the 0.5B model slips into mid-sentence for 太陽, 鉄, 長.
+
+    Japanese is written with the characters of code page 932 (JIS X 0208 and its common
+    extensions: 髙, 﨑) and of JIS X 0213 (剝, 頰, 𠮟, added to the everyday kanji in 2010);
+    JIS X 0213 also holds a few simplified forms (阳, 碱), so a character outside code page
+    932 that simplified Chinese (GB 2312) writes counts as foreign."""
     for char in _IDEOGRAPH.findall(text):
-        try:
-            char.encode("cp932")
-        except UnicodeEncodeError:
+        if _encodes(char, "cp932"):
+            continue
+        if _encodes(char, "gb2312") or not _encodes(char, "euc_jis_2004"):
             return True
     return False
+
+
+def _encodes(char: str, encoding: str) -> bool:
+    try:
+        char.encode(encoding)
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def non_japanese_tokens(vocab: Any, n_vocab: int) -> list[int]:
