@@ -15,6 +15,7 @@ TASK_AFTER = "水の化学式はH2Oです。\nチームには触れないでく�
 TASK_FIRST = "日本語で質問への返答として書いてください。内容は変えず、\n\n水の化学式はH2Oです。"
 TASK_LAST = "水の化学式はH2Oです。\n\n質問に日本語で、簡潔かつ正確に答えてください。"
 PREFACE = "日本語で答える:\n\n水の化学式はH2Oです。"
+SUMMARY_TASK = "水の化学式はH2Oです。\n\n新しい事実は加えないでください。"
 
 
 def team(output: str, honour_stops: bool, word_delay: float = 0.0) -> ScriptedBackend:
@@ -28,7 +29,10 @@ def team(output: str, honour_stops: bool, word_delay: float = 0.0) -> ScriptedBa
 @pytest.mark.parametrize("honour_stops", [True, False])
 @pytest.mark.parametrize(
     "output",
-    [ECHO_AFTER, ECHO_FIRST, ECHO_DEEPER, ECHO_BOLD, TASK_AFTER, TASK_FIRST, TASK_LAST, PREFACE],
+    [
+        *(ECHO_AFTER, ECHO_FIRST, ECHO_DEEPER, ECHO_BOLD),
+        *(TASK_AFTER, TASK_FIRST, TASK_LAST, PREFACE, SUMMARY_TASK),
+    ],
 )
 def test_the_answer_carries_no_heading_or_notes_echo(
     output: str, honour_stops: bool, word_delay: float

@@ -46,7 +46,10 @@ def echo_headings(titles: dict[str, str]) -> list[str]:
 def task_texts() -> tuple[str, ...]:
     """The output agent's tasks in both languages, for each answer language, without the
     question or the agreed answer they carry (saying those is not an echo of the task),
-    without spaces or punctuation (the task's YAML folds a line with a space)."""
+    without spaces or punctuation (the task's YAML folds a line with a space); and the
+    summary's task, which the output agent reads in the notes' summaries and sometimes
+    copies too (「新しい事実は加えないでください。」 closed a Japanese reply in
+    benchmarks/results/ja-open-output/)."""
     found = []
     for language in ("ja", "en"):
         texts = stage_texts(language)
@@ -54,6 +57,7 @@ def task_texts() -> tuple[str, ...]:
             for task in (texts.output_task, texts.agreed_task, texts.cite_task):
                 text = task.format(question="", answer="", language_name=name)
                 found.append(strip_spaces_and_punctuation(text))
+        found.append(strip_spaces_and_punctuation(texts.summary_task.format(round="")))
     return tuple(dict.fromkeys(found))
 
 
