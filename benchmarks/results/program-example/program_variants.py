@@ -5,13 +5,16 @@ gets it, then an instruction), decoded greedy as the shipped programmer is. Resu
 the output file; one line per row, every variant's answer, whether its program ran, and
 its seconds.
 
-    python benchmarks/results/program-example/program_variants.py SLICE 0 40 OUT.jsonl B C D
+    python benchmarks/results/program-example/program_variants.py SLICE 0 40 OUT.jsonl A B C D
 """
 
 import json
 import sys
 import time
+from importlib.resources import files
 from pathlib import Path
+
+import yaml
 
 from murmurnet import LoadOptions, ModelSpec
 from murmurnet.answers import read_answer
@@ -24,10 +27,8 @@ from murmurnet.murmur.stages import with_program_output
 from murmurnet.tools.calculator import program_in
 from murmurnet.types import GenerationRequest, Message
 
-SHIPPED = (
-    "Write a short Python program, one variable per quantity in the question, that prints"
-    " only the final answer. Reply with the code in a ```python block and nothing else."
-)
+ROLES = files("murmurnet.roles").joinpath("en.yaml").read_text(encoding="utf-8")
+SHIPPED = yaml.safe_load(ROLES)["programmer"]["instruction"]
 EXAMPLE_QUESTION = (
     "A pen costs $3. Ann buys 4 pens and pays with a $20 bill. How much change does she get?"
 )
