@@ -35,6 +35,12 @@ NORMAL_PROGRAMS = [
     ("print(10 ** 30)", str(10**30)),
     ("xs = list(range(10000))\nprint(sum(xs))", "49995000"),
     ("print('first')\nprint('')\n", "first"),  # the last non-blank line
+    ("print(sum(n * n for n in range(1, 11)))", "385"),
+    ("print([x * y for x in range(3) for y in range(2) if x])", "[0, 1, 0, 2]"),
+    ("n = 5\nsquares = [n * n for n in range(3)]\nprint(n, squares)", "5 [0, 1, 4]"),
+    ("xs = []\nfor day in range(3):\n    xs.append(day * 2)\nprint(xs)", "[0, 2, 4]"),
+    ("a = [3, 1, 2]\na.sort()\na.reverse()\nprint(a, a.index(1))", "[3, 2, 1] 2"),
+    ("a = [3, 1]\na.extend([4])\nlast = a.pop()\nprint(a, last, a.count(3))", "[3, 1] 4 1"),
 ]
 
 
@@ -64,6 +70,10 @@ def test_the_sandbox_gives_the_same_answers(code: str, printed: str) -> None:
         ("x = = 1", "syntax"),
         ("x = 1", "printed nothing"),
         ("lambda: 1", "Lambda"),
+        ("a = [1]\nprint(a.__len__())", "attribute"),
+        ("print('a'.upper())", "attribute"),
+        ("print((1, 2).count(1))", "attribute"),
+        ("print([x for x in 5])", "comprehensions may only go over"),
     ],
 )
 def test_refuses_what_is_not_arithmetic(code: str, reason: str) -> None:
@@ -108,6 +118,10 @@ ABUSE = [
     ("a = 'x' * 10000\nprint(f'{a}{a}')", "sequence too long"),
     ("a = 'x' * 10000\nprint(a, a, a, a, a, a, a, a, a, a, a)", "printed line too long"),
     ("print(sum([[1] * 100] * 100, []))", "sum adds numbers only"),
+    ("print(len([[0] * 100 for _ in range(1000)]))", "nested ones included"),
+    ("a = [1]\nwhile True:\n    a.extend(a)", "sequence too long"),
+    ("a = [[0] * 9000]\nwhile True:\n    a.append(a[0])", "nested ones included"),
+    ("a = []\na.pop()", "pop from empty list"),
     ("a = [1] * 5000\nwhile True:\n    s = sum(a)", "too much work"),
     # huge numbers and deep nesting
     ("print(2 ** 64 ** 2)", "exponent too large"),
