@@ -41,6 +41,18 @@ NORMAL_PROGRAMS = [
     ("xs = []\nfor day in range(3):\n    xs.append(day * 2)\nprint(xs)", "[0, 2, 4]"),
     ("a = [3, 1, 2]\na.sort()\na.reverse()\nprint(a, a.index(1))", "[3, 2, 1] 2"),
     ("a = [3, 1]\na.extend([4])\nlast = a.pop()\nprint(a, last, a.count(3))", "[3, 1] 4 1"),
+    ("print(sorted([3, 1, 2], reverse=True))", "[3, 2, 1]"),
+    ("a = [3, 1, 2]\na.sort(reverse=True)\nprint(a)", "[3, 2, 1]"),
+    # a function sees its own scope, the ones it was defined in and the globals, as in Python
+    (
+        "price = 10\ndef cost(n):\n    return n * price\nprint([cost(price) for price in [1]])",
+        "[10]",
+    ),
+    (
+        "def outer(rate):\n    def inner(x):\n        return x * rate\n    return inner(3)\n"
+        "print(outer(2))",
+        "6",
+    ),
 ]
 
 
@@ -74,6 +86,7 @@ def test_the_sandbox_gives_the_same_answers(code: str, printed: str) -> None:
         ("print('a'.upper())", "attribute"),
         ("print((1, 2).count(1))", "attribute"),
         ("print([x for x in 5])", "comprehensions may only go over"),
+        ("def f():\n    return x\nprint([f() for x in range(3)])", "'x' is not defined"),
     ],
 )
 def test_refuses_what_is_not_arithmetic(code: str, reason: str) -> None:
@@ -120,7 +133,11 @@ ABUSE = [
     ("print(sum([[1] * 100] * 100, []))", "sum adds numbers only"),
     ("print(len([[0] * 100 for _ in range(1000)]))", "nested ones included"),
     ("a = [1]\nwhile True:\n    a.extend(a)", "sequence too long"),
-    ("a = [[0] * 9000]\nwhile True:\n    a.append(a[0])", "nested ones included"),
+    ("a = [[0] * 9000]\nwhile True:\n    a.append(a[0])", "too much work"),
+    ("a = [[0] * 9000]\nfor i in range(10):\n    a.append(a[0])\nprint(a)", "nested ones included"),
+    ("b = [()] * 10000\nc = [b] * 4\nwhile True:\n    d = [c for _ in 'x']", "too much work"),
+    ("g = (x for x in range(3))\nprint(sum(g), sum(g))", "generator expression stored"),
+    ("print(sorted([3, 1], key=abs))", "keyword arguments"),
     ("a = []\na.pop()", "pop from empty list"),
     ("a = [1] * 5000\nwhile True:\n    s = sum(a)", "too much work"),
     # huge numbers and deep nesting

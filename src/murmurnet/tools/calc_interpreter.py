@@ -49,6 +49,7 @@ LIST_METHODS = frozenset(
 )
 """What a program may call on a list: the 0.5B coder model builds lists with `append`, and a
 program refused for it abstained (2 of 29 failed programs on GSM8K dev rows)."""
+_WALKING_METHODS = frozenset({"remove", "index", "count", "sort"})
 
 
 class _Return(Exception):
@@ -91,12 +92,14 @@ _COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], Any]] = {
 
 
 class _Function:
-    """A function the program defined (a plain class: `dataclasses` slows the child's start)."""
+    """A function the program defined, with the scopes it was defined in besides the globals
+    (a plain class: `dataclasses` slows the child's start)."""
 
-    __slots__ = ("definition",)
+    __slots__ = ("definition", "enclosing")
 
-    def __init__(self, definition: ast.FunctionDef) -> None:
+    def __init__(self, definition: ast.FunctionDef, enclosing: list[dict[str, Any]]) -> None:
         self.definition = definition
+        self.enclosing = enclosing
 
 
 class _Interpreter:
@@ -106,6 +109,11 @@ class _Interpreter:
         self.printed = False
         self.last_printed: str | None = None
         self.frames: list[dict[str, Any]] = [{**BUILTINS, "__name__": "__main__"}]
+        self.local = 0
+        """Where the running function's frames begin: it sees them (its own, those it was
+        defined in, those of the comprehensions it runs) and the globals, not its caller's,
+        as in Python."""
+        self.calls = 0
 
     def tick(self) -> None:
         self.steps += 1
@@ -134,6 +142,10 @@ class _Interpreter:
         self.tick()
         if isinstance(node, ast.Expr):
             self.expr(node.value)
+        elif isinstance(node, ast.Assign | ast.AnnAssign) and isinstance(
+            node.value, ast.GeneratorExp
+        ):
+            raise CalculatorError("a generator expression stored in a name: use a list instead")
         elif isinstance(node, ast.Assign):
             value = self.expr(node.value)
             for target in node.targets:
@@ -151,7 +163,7 @@ class _Interpreter:
             while self.expr(node.test) and self.loop_body(node.body):
                 pass
         elif isinstance(node, ast.FunctionDef):
-            self.frames[-1][node.name] = _Function(node)
+            self.frames[-1][node.name] = _Function(node, self.frames[max(self.local, 1) :])
         elif isinstance(node, ast.Return):
             raise _Return(None if node.value is None else self.expr(node.value))
         elif isinstance(node, ast.Break):
@@ -228,7 +240,7 @@ class _Interpreter:
                 raise CalculatorError("unsupported constant")
             return node.value
         if isinstance(node, ast.Name):
-            for frame in reversed(self.frames):
+            for frame in [*reversed(self.frames[self.local :]), self.frames[0]]:
                 if node.id in frame:
                     return frame[node.id]
             raise CalculatorError(f"name {node.id!r} is not defined")
@@ -316,49 +328,68 @@ class _Interpreter:
         return format_value(value, spec, node.conversion)
 
     def call(self, node: ast.Call) -> Any:
-        if node.keywords and not (isinstance(node.func, ast.Name) and node.func.id == "print"):
-            raise CalculatorError("keyword arguments are not allowed")
-        args = [self.expr(arg) for arg in node.args]
         if isinstance(node.func, ast.Name) and node.func.id == "print":
-            self.print(args)
+            self.print([self.expr(arg) for arg in node.args])  # its `sep` and `end` ignored
             return None
+        args = [self.expr(arg) for arg in node.args]
+        if any(k.arg is None for k in node.keywords):
+            raise CalculatorError("keyword arguments are not allowed")
+        keywords = {str(k.arg): self.expr(k.value) for k in node.keywords}
         if isinstance(node.func, ast.Attribute) and node.func.attr in LIST_METHODS:
             items = self.expr(node.func.value)
             if not isinstance(items, list):
                 raise CalculatorError("attribute access is not allowed")
-            return self.list_method(items, node.func.attr, args)
+            self.check_keywords(keywords, node.func.attr == "sort")
+            return self.list_method(items, node.func.attr, args, keywords)
         function = self.expr(node.func)
+        self.check_keywords(keywords, function is sorted)
         if isinstance(function, _Function):
-            return self.invoke(function.definition, args)
+            return self.invoke(function, args)
         if not callable(function):
             raise CalculatorError("not a function")
         if function is not len:  # the one built-in that looks at a list without walking it
             self.weigh(args)
         try:
-            return function(*args)
+            return function(*args, **keywords)
         except ZeroDivisionError:
             raise CalculatorError("division by zero") from None
         except (TypeError, ValueError, ArithmeticError) as exc:
             raise CalculatorError(one_line(exc)) from None
 
-    def list_method(self, items: list[Any], name: str, args: list[Any]) -> Any:
-        """A list method, the list weighed before (`sort` and `index` walk it) and its length
-        checked after (`extend` can double it)."""
-        self.weigh([items, *args])
-        result = getattr(items, name)(*args)
+    @staticmethod
+    def check_keywords(keywords: dict[str, Any], sorts: bool) -> None:
+        """Keyword arguments are refused, but for `reverse` of a sort (`sorted(xs,
+        reverse=True)`, `xs.sort(reverse=True)`): small models write it often."""
+        if keywords and not (sorts and set(keywords) == {"reverse"}):
+            raise CalculatorError("keyword arguments are not allowed")
+
+    def list_method(
+        self, items: list[Any], name: str, args: list[Any], keywords: dict[str, Any]
+    ) -> Any:
+        """A list method, what it walks weighed before (the list itself only for those that
+        walk it: a loop of `append` must not pay for the whole list each time) and the
+        list's length checked after (`extend` can double it)."""
+        self.weigh([items, *args] if name in _WALKING_METHODS else args)
+        result = getattr(items, name)(*args, **keywords)
         check_length(items)
         return result
 
     def comprehension(self, node: ast.ListComp | ast.GeneratorExp) -> list[Any]:
         """A list comprehension, or a generator expression built as a list (it is only ever
-        summed, counted or printed here), its loop variables in a scope of their own. Its
-        elements are counted at every depth as it grows, as `repeat` counts them before."""
+        summed, counted or printed here; one stored in a name is refused, since a second use
+        would not find it spent), its loop variables in a scope of their own. Its elements
+        are counted at every depth as it grows, as `repeat` counts them before, and charged
+        as work."""
         items: list[Any] = []
         size = 0
         self.frames.append({})
         try:
             for value in self.comprehended(node.elt, node.generators):
-                size += elements(value) + 1
+                counted = elements(value) + 1
+                self.work += counted
+                if self.work > MAX_WORK:
+                    raise CalculatorError("too much work")
+                size += counted
                 if size > MAX_ELEMENTS:
                     raise CalculatorError(
                         f"sequence too long: more than {MAX_ELEMENTS} elements, nested ones "
@@ -402,13 +433,17 @@ class _Interpreter:
         if line.strip():
             self.last_printed = line
 
-    def invoke(self, definition: ast.FunctionDef, args: list[Any]) -> Any:
+    def invoke(self, function: _Function, args: list[Any]) -> Any:
+        definition = function.definition
         params = [arg.arg for arg in definition.args.args]
         if len(params) != len(args):
             raise CalculatorError(f"bad call of {definition.name}")
-        if len(self.frames) > _MAX_CALL_DEPTH:
+        if self.calls >= _MAX_CALL_DEPTH:
             raise CalculatorError(f"functions nest too deeply (more than {_MAX_CALL_DEPTH})")
-        self.frames.append(dict(zip(params, args, strict=True)))
+        caller, frames = self.local, self.frames
+        self.calls += 1
+        self.local = 1
+        self.frames = [frames[0], *function.enclosing, dict(zip(params, args, strict=True))]
         try:
             self.block(definition.body)
         except _Return as returned:
@@ -416,7 +451,8 @@ class _Interpreter:
         except (_Break, _Continue):
             raise CalculatorError("break or continue outside a loop") from None
         finally:
-            self.frames.pop()
+            self.local, self.frames = caller, frames
+            self.calls -= 1
         return None
 
     def run(self, tree: ast.Module) -> str:
