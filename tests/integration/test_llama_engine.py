@@ -234,3 +234,25 @@ def test_a_japanese_only_request_writes_no_korean_nor_simplified_chinese_when_as
     assert not hangul.search(no_korean) and no_korean.strip(), no_korean
     assert foreign_ideograph(chinese), chinese  # and simplified Chinese
     assert not foreign_ideograph(no_chinese) and no_chinese.strip(), no_chinese
+
+
+def test_a_japanese_only_request_cannot_spell_a_foreign_character_byte_by_byte(
+    qwen: Backend,
+) -> None:
+    """With its whole token banned, the model may write 鱼 as two tokens, one that begins
+    the character and one that ends it; the engine bans the ending once one has begun it.
+    Sampled (seeds 1-4): before the engine did so, seed 1 wrote 鱼 and 长 here."""
+    ask = [Message(role="user", content="Repeat exactly: 鱼、颗、长、阳。")]
+    replies = qwen.generate(
+        [
+            GenerationRequest(
+                messages=ask, max_tokens=24, temperature=0.8, seed=seed, japanese_only=only
+            )
+            for only in (False, True)
+            for seed in (1, 2, 3, 4)
+        ]
+    )
+    free, banned = [r.text for r in replies[:4]], [r.text for r in replies[4:]]
+    assert any(foreign_ideograph(text) for text in free), free
+    assert not any(foreign_ideograph(text) for text in banned), banned
+    assert all(text.strip() for text in banned), banned

@@ -90,12 +90,36 @@ def non_japanese_tokens(vocab: Any, n_vocab: int) -> list[int]:
     return found
 
 
+def continuation_pieces(vocab: Any, n_vocab: int) -> dict[int, bytes]:
+    """Every token whose piece starts inside a UTF-8 character (with a continuation byte):
+    the only tokens that can end a character an earlier token began."""
+    pieces = {}
+    for token in range(n_vocab):
+        piece = token_piece(vocab, token)
+        if piece and 0x80 <= piece[0] < 0xC0:
+            pieces[token] = piece
+    return pieces
+
+
+def foreign_endings(begun: bytes, pieces: dict[int, bytes]) -> list[int]:
+    """The tokens of `pieces` that would end the character `begun` started as Hangul or as a
+    Chinese character Japanese is not written with: the 0.5B model sometimes spells one
+    byte by byte over two tokens (鱼, 颗), which the ban on whole tokens does not see."""
+    found = []
+    for token, piece in pieces.items():
+        text = (begun + piece).decode("utf-8", errors="ignore")
+        if _HANGUL.search(text) or foreign_ideograph(text):
+            found.append(token)
+    return found
+
+
 class Bannable:
     """Tokens a request may forbid its sampler, each list scanned from the vocabulary once."""
 
     def __init__(self, vocab: Any, n_vocab: int) -> None:
         self.vocab = vocab
         self.n_vocab = n_vocab
+        self._endings: dict[bytes, list[int]] = {}
 
     @functools.cached_property
     def end_tokens(self) -> list[int]:
@@ -107,6 +131,17 @@ class Bannable:
     def non_japanese_tokens(self) -> list[int]:
         """Every token that writes what Japanese is not written with (for `japanese_only`)."""
         return non_japanese_tokens(self.vocab, self.n_vocab)
+
+    @functools.cached_property
+    def _continuations(self) -> dict[int, bytes]:
+        return continuation_pieces(self.vocab, self.n_vocab)
+
+    def foreign_endings(self, begun: bytes) -> list[int]:
+        """For `japanese_only`, once a token has begun a character: the tokens that would end
+        it as one Japanese is not written with (`foreign_endings`), kept per beginning."""
+        if begun not in self._endings:
+            self._endings[begun] = foreign_endings(begun, self._continuations)
+        return self._endings[begun]
 
     def banned(self, request: GenerationRequest) -> list[int]:
         return [
