@@ -19,9 +19,8 @@ _MIN_REPEATED_LINE = 6
 def ends_with_repeated_line(text: str) -> bool:
     """True when the line just completed already appeared earlier in the text, unless it is
     inside an open code block: a program repeats lines for good reasons (a comment above
-    each step, `total = 0` in two places), and cut there it could not run; on 4 of the 25
-    GSM8K dev rows whose greedy program failed, the guard had cut it
-    (benchmarks/results/program-guard/)."""
+    each step, `total = 0` in two places), and cut there it could not run: the guard had cut
+    6 of the 300 GSM8K dev rows' greedy programs (benchmarks/results/program-guard/)."""
     if not text.endswith("\n"):
         return False
     lines = [line.strip() for line in text.rstrip("\n").split("\n")]
