@@ -3,26 +3,24 @@
 Small models set a word problem up well far more often than they multiply correctly, and the
 bundled model is a coder model that likes to answer in Python. So a "programmer" agent writes a
 program and this module interprets it: numbers, strings, lists, tuples, variables, arithmetic,
-comparisons, `if`, bounded `for` and `while` loops, list comprehensions and generator
-expressions (`sum(p * q for p, q in items)`), the list methods in `LIST_METHODS`, plain
-functions, f-strings, a few built-ins and the `math` module. Anything else (imports other than
-math, other attributes, files, dunders) is refused. Work is bounded by a step count and by
-the sizes in `calc_limits`, and any exception at all ends as `CalculatorError` with a
-one-line message.
+comparisons, `if`, bounded `for` and `while` loops, comprehensions, list methods, functions,
+f-strings, a few built-ins and `math`. Anything else (other imports and attributes, files,
+dunders) is refused. Work is bounded by a step count and by the sizes in `calc_limits`, and any
+exception at all ends as `CalculatorError` with a one-line message.
 
 This is the first of two layers: the calculator runs this interpreter in a child process with
 operating-system limits (`calc_sandbox`), so a gap in these checks costs a failed answer, not
-the caller's memory. The module imports only the standard library and its sibling, because the
-child loads it without the `murmurnet` package.
+the caller's memory. The module imports only the standard library and its siblings, because
+the child loads it without the `murmurnet` package.
 """
 
 from __future__ import annotations
 
 import ast
-import operator
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
+from .calc_flow import Break, Continue, Function, Return, as_load
 from .calc_limits import (
     BUILTINS,
     MATH,
@@ -38,68 +36,20 @@ from .calc_limits import (
     elements,
     format_value,
     one_line,
-    power,
-    repeat,
     show,
+    too_many_elements,
+)
+from .calc_operations import (
+    BINARY,
+    COMPARE,
+    LIST_METHODS,
+    UNARY,
+    call_list_method,
+    check_keywords,
+    keyword_arguments,
 )
 
 _MAX_CALL_DEPTH = 20
-LIST_METHODS = frozenset(
-    {"append", "extend", "insert", "pop", "remove", "index", "count", "sort", "reverse"}
-)
-"""What a program may call on a list: the 0.5B coder model builds lists with `append`, and a
-program refused for it abstained (2 of 29 failed programs on GSM8K dev rows)."""
-_WALKING_METHODS = frozenset({"remove", "index", "count", "sort"})
-
-
-class _Return(Exception):
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-
-class _Break(Exception):
-    pass
-
-
-class _Continue(Exception):
-    pass
-
-
-_BINARY: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
-    ast.Add: operator.add,
-    ast.Sub: operator.sub,
-    ast.Mult: repeat,
-    ast.Div: operator.truediv,
-    ast.FloorDiv: operator.floordiv,
-    ast.Mod: operator.mod,
-    ast.Pow: power,
-}
-_UNARY: dict[type[ast.unaryop], Callable[[Any], Any]] = {
-    ast.USub: operator.neg,
-    ast.UAdd: operator.pos,
-    ast.Not: operator.not_,
-}
-_COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], Any]] = {
-    ast.Eq: operator.eq,
-    ast.NotEq: operator.ne,
-    ast.Lt: operator.lt,
-    ast.LtE: operator.le,
-    ast.Gt: operator.gt,
-    ast.GtE: operator.ge,
-    ast.In: lambda a, b: a in b,
-    ast.NotIn: lambda a, b: a not in b,
-}
-
-
-class _Function:
-    """A function the program defined, with the scopes it was defined in besides the globals
-    (a plain class: `dataclasses` slows the child's start)."""
-
-    __slots__ = ("definition", "enclosing")
-
-    def __init__(self, definition: ast.FunctionDef, enclosing: list[dict[str, Any]]) -> None:
-        self.definition = definition
-        self.enclosing = enclosing
 
 
 class _Interpreter:
@@ -120,17 +70,21 @@ class _Interpreter:
         if self.steps > MAX_STEPS:
             raise CalculatorError("too many steps")
 
-    def weigh(self, values: list[Any]) -> None:
-        """Refuse operands too big to walk, before an operation walks them in C.
+    def weigh(self, values: list[Any]) -> int:
+        """Refuse operands too big to walk, before an operation walks them in C; how many
+        elements they hold at every depth (0 for no list or tuple).
 
         Only lists and tuples need it: a string's size is its length, already bounded. The
         elements visited are charged, so a loop that re-weighs a big list runs out of work
         rather than CPU time.
         """
-        if any(isinstance(value, list | tuple) for value in values):
-            self.work += elements(values) + 1
-            if self.work > MAX_WORK:
-                raise CalculatorError("too much work")
+        if not any(isinstance(value, list | tuple) for value in values):
+            return 0
+        counted = elements(values)
+        self.work += counted + 1
+        if self.work > MAX_WORK:
+            raise CalculatorError("too much work")
+        return counted
 
     # -- statements -----------------------------------------------------------------------
 
@@ -153,7 +107,7 @@ class _Interpreter:
         elif isinstance(node, ast.AnnAssign) and node.value is not None:
             self.assign(node.target, self.expr(node.value))
         elif isinstance(node, ast.AugAssign):
-            current = self.expr(_as_load(node.target))
+            current = self.expr(as_load(node.target))
             self.assign(node.target, self.binary(node.op, current, self.expr(node.value)))
         elif isinstance(node, ast.If):
             self.block(node.body if self.expr(node.test) else node.orelse)
@@ -163,13 +117,13 @@ class _Interpreter:
             while self.expr(node.test) and self.loop_body(node.body):
                 pass
         elif isinstance(node, ast.FunctionDef):
-            self.frames[-1][node.name] = _Function(node, self.frames[max(self.local, 1) :])
+            self.frames[-1][node.name] = Function(node, self.frames[max(self.local, 1) :])
         elif isinstance(node, ast.Return):
-            raise _Return(None if node.value is None else self.expr(node.value))
+            raise Return(None if node.value is None else self.expr(node.value))
         elif isinstance(node, ast.Break):
-            raise _Break
+            raise Break
         elif isinstance(node, ast.Continue):
-            raise _Continue
+            raise Continue
         elif isinstance(node, ast.Import):
             if any(alias.name != "math" for alias in node.names):
                 raise CalculatorError("only `import math` is allowed")
@@ -199,9 +153,9 @@ class _Interpreter:
         self.tick()
         try:
             self.block(body)
-        except _Break:
+        except Break:
             return False
-        except _Continue:
+        except Continue:
             pass
         return True
 
@@ -246,8 +200,8 @@ class _Interpreter:
             raise CalculatorError(f"name {node.id!r} is not defined")
         if isinstance(node, ast.BinOp):
             return self.binary(node.op, self.expr(node.left), self.expr(node.right))
-        if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
-            return _UNARY[type(node.op)](self.expr(node.operand))
+        if isinstance(node, ast.UnaryOp) and type(node.op) in UNARY:
+            return UNARY[type(node.op)](self.expr(node.operand))
         if isinstance(node, ast.BoolOp):
             result: Any = isinstance(node.op, ast.And)
             for operand in node.values:
@@ -285,7 +239,7 @@ class _Interpreter:
         raise CalculatorError(f"{type(node).__name__} is not allowed")
 
     def binary(self, op: ast.operator, left: Any, right: Any) -> Any:
-        function = _BINARY.get(type(op))
+        function = BINARY.get(type(op))
         if function is None:
             raise CalculatorError(f"operator {type(op).__name__} is not allowed")
         self.weigh([left, right])
@@ -301,7 +255,7 @@ class _Interpreter:
         for op, comparator in zip(node.ops, node.comparators, strict=True):
             right = self.expr(comparator)
             self.weigh([left, right])
-            if not _COMPARE[type(op)](left, right):
+            if not COMPARE[type(op)](left, right):
                 return False
             left = right
         return True
@@ -332,18 +286,16 @@ class _Interpreter:
             self.print([self.expr(arg) for arg in node.args])  # its `sep` and `end` ignored
             return None
         args = [self.expr(arg) for arg in node.args]
-        if any(k.arg is None for k in node.keywords):
-            raise CalculatorError("keyword arguments are not allowed")
-        keywords = {str(k.arg): self.expr(k.value) for k in node.keywords}
+        keywords = keyword_arguments(node, self.expr)
         if isinstance(node.func, ast.Attribute) and node.func.attr in LIST_METHODS:
             items = self.expr(node.func.value)
             if not isinstance(items, list):
                 raise CalculatorError("attribute access is not allowed")
-            self.check_keywords(keywords, node.func.attr == "sort")
-            return self.list_method(items, node.func.attr, args, keywords)
+            check_keywords(keywords, node.func.attr == "sort")
+            return call_list_method(items, node.func.attr, args, keywords, self.weigh)
         function = self.expr(node.func)
-        self.check_keywords(keywords, function is sorted)
-        if isinstance(function, _Function):
+        check_keywords(keywords, function is sorted)
+        if isinstance(function, Function):
             return self.invoke(function, args)
         if not callable(function):
             raise CalculatorError("not a function")
@@ -356,45 +308,18 @@ class _Interpreter:
         except (TypeError, ValueError, ArithmeticError) as exc:
             raise CalculatorError(one_line(exc)) from None
 
-    @staticmethod
-    def check_keywords(keywords: dict[str, Any], sorts: bool) -> None:
-        """Keyword arguments are refused, but for `reverse` of a sort (`sorted(xs,
-        reverse=True)`, `xs.sort(reverse=True)`): small models write it often."""
-        if keywords and not (sorts and set(keywords) == {"reverse"}):
-            raise CalculatorError("keyword arguments are not allowed")
-
-    def list_method(
-        self, items: list[Any], name: str, args: list[Any], keywords: dict[str, Any]
-    ) -> Any:
-        """A list method, what it walks weighed before (the list itself only for those that
-        walk it: a loop of `append` must not pay for the whole list each time) and the
-        list's length checked after (`extend` can double it)."""
-        self.weigh([items, *args] if name in _WALKING_METHODS else args)
-        result = getattr(items, name)(*args, **keywords)
-        check_length(items)
-        return result
-
     def comprehension(self, node: ast.ListComp | ast.GeneratorExp) -> list[Any]:
-        """A list comprehension, or a generator expression built as a list (it is only ever
-        summed, counted or printed here; one stored in a name is refused, since a second use
-        would not find it spent), its loop variables in a scope of their own. Its elements
-        are counted at every depth as it grows, as `repeat` counts them before, and charged
-        as work."""
+        """A list comprehension, or a generator expression built as a list (one stored in a
+        name is refused: a second use would not find it spent), its loop variables in their
+        own scope, its elements counted at every depth as it grows and charged as work."""
         items: list[Any] = []
         size = 0
         self.frames.append({})
         try:
             for value in self.comprehended(node.elt, node.generators):
-                counted = elements(value) + 1
-                self.work += counted
-                if self.work > MAX_WORK:
-                    raise CalculatorError("too much work")
-                size += counted
+                size += self.weigh([value]) + 1
                 if size > MAX_ELEMENTS:
-                    raise CalculatorError(
-                        f"sequence too long: more than {MAX_ELEMENTS} elements, nested ones "
-                        "included"
-                    )
+                    raise too_many_elements()
                 items.append(value)
                 check_length(items)
         finally:
@@ -433,7 +358,7 @@ class _Interpreter:
         if line.strip():
             self.last_printed = line
 
-    def invoke(self, function: _Function, args: list[Any]) -> Any:
+    def invoke(self, function: Function, args: list[Any]) -> Any:
         definition = function.definition
         params = [arg.arg for arg in definition.args.args]
         if len(params) != len(args):
@@ -446,9 +371,9 @@ class _Interpreter:
         self.frames = [frames[0], *function.enclosing, dict(zip(params, args, strict=True))]
         try:
             self.block(definition.body)
-        except _Return as returned:
+        except Return as returned:
             return returned.value
-        except (_Break, _Continue):
+        except (Break, Continue):
             raise CalculatorError("break or continue outside a loop") from None
         finally:
             self.local, self.frames = caller, frames
@@ -465,10 +390,6 @@ class _Interpreter:
         if self.last_printed is None:
             raise CalculatorError("the program printed nothing")
         return self.last_printed.strip()
-
-
-def _as_load(target: ast.expr) -> ast.expr:
-    return ast.Name(id=target.id, ctx=ast.Load()) if isinstance(target, ast.Name) else target
 
 
 def interpret(code: str) -> str:
@@ -489,7 +410,7 @@ def interpret(code: str) -> str:
         return _Interpreter().run(tree)
     except CalculatorError as exc:
         raise CalculatorError(one_line(exc)) from None
-    except (_Return, _Break, _Continue):
+    except (Return, Break, Continue):
         raise CalculatorError("return, break or continue outside their place") from None
     except RecursionError:
         raise CalculatorError("the program is nested too deeply") from None

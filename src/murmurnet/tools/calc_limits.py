@@ -50,6 +50,10 @@ def one_line(text: object) -> str:
     return words if len(words) <= MAX_MESSAGE else words[: MAX_MESSAGE - 1] + "…"
 
 
+def too_many_elements(limit: int = MAX_ELEMENTS) -> CalculatorError:
+    return CalculatorError(f"sequence too long: more than {limit} elements, nested ones included")
+
+
 def elements(value: Any, limit: int = MAX_ELEMENTS) -> int:
     """How many elements `value` holds at every depth; past `limit`, a `CalculatorError`.
 
@@ -76,9 +80,7 @@ def elements(value: Any, limit: int = MAX_ELEMENTS) -> int:
     else:
         return 0
     if total > limit:
-        raise CalculatorError(
-            f"sequence too long: more than {limit} elements, nested ones included"
-        )
+        raise too_many_elements(limit)
     return total
 
 
@@ -112,9 +114,7 @@ def repeat(left: Any, right: Any) -> Any:
         if len(sequence) * count > MAX_SEQUENCE:
             raise CalculatorError(f"sequence too long: more than {MAX_SEQUENCE} elements")
         if elements(sequence) * count > MAX_ELEMENTS:
-            raise CalculatorError(
-                f"sequence too long: more than {MAX_ELEMENTS} elements, nested ones included"
-            )
+            raise too_many_elements()
     return operator.mul(left, right)
 
 

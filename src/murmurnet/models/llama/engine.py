@@ -18,7 +18,6 @@ after the worker has left.
 from __future__ import annotations
 
 import logging
-import math
 import os
 import threading
 import time
@@ -324,8 +323,8 @@ class LlamaEngine:
             job.finish("stop")
             job.finished_at = time.perf_counter()
             return
-        if job.request.japanese_only:
-            self._ban_foreign_endings(job, index)
+        if job.request.japanese_only:  # the ban that depends on the text so far
+            self.bannable.forbid_foreign_endings(self.ctx, index, job.decoder.getstate()[0])
         token = llama_cpp.llama_sampler_sample(job.sampler, self.ctx, index)
         if llama_cpp.llama_vocab_is_eog(self.vocab, token):
             job.finish("stop")
@@ -340,20 +339,6 @@ class LlamaEngine:
             job.pending = token
         if job.done:
             job.finished_at = time.perf_counter()
-
-    def _ban_foreign_endings(self, job: Job, index: int) -> None:
-        """When the reply so far ends part-way through a character, forbid the tokens that
-        would end it as one Japanese is not written with, in the row's logits, which the
-        sampler reads next: a ban that depends on the text so far cannot be fixed in the
-        sampler chain at the start."""
-        begun = job.decoder.getstate()[0]
-        if not begun:
-            return
-        banned = self.bannable.foreign_endings(begun)
-        if banned:
-            logits = llama_cpp.llama_get_logits_ith(self.ctx, index)
-            for token in banned:
-                logits[token] = -math.inf
 
     def _settle(self, group: JobGroup) -> None:
         """End a group whose callback failed or whose jobs are all done."""

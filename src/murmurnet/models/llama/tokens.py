@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import math
 import re
 from typing import Any
 
@@ -142,6 +143,16 @@ class Bannable:
         if begun not in self._endings:
             self._endings[begun] = foreign_endings(begun, self._continuations)
         return self._endings[begun]
+
+    def forbid_foreign_endings(self, ctx: Any, index: int, begun: bytes) -> None:
+        """When the reply so far ends part-way through a character (`begun`), forbid the
+        tokens that would end it as a foreign one in batch row `index`'s logits, which the
+        sampler reads next: a ban that depends on the text so far cannot be set in the
+        sampler chain when the request starts."""
+        if begun:
+            logits = llama_cpp.llama_get_logits_ith(ctx, index)
+            for token in self.foreign_endings(begun):
+                logits[token] = -math.inf
 
     def banned(self, request: GenerationRequest) -> list[int]:
         return [
