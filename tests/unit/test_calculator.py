@@ -42,6 +42,8 @@ NORMAL_PROGRAMS = [
     ("a = [3, 1, 2]\na.sort()\na.reverse()\nprint(a, a.index(1))", "[3, 2, 1] 2"),
     ("a = [3, 1]\na.extend([4])\nlast = a.pop()\nprint(a, last, a.count(3))", "[3, 1] 4 1"),
     ("print(sorted([3, 1, 2], reverse=True))", "[3, 2, 1]"),
+    # a name in other capitals than defined, when one defined name matches (GSM8K row 14)
+    ("nathalie = 7\ndef f():\n    return Nathalie * 2\nprint(f() + NATHALIE)", "21"),
     ("a = [3, 1, 2]\na.sort(reverse=True)\nprint(a)", "[3, 2, 1]"),
     # a function sees its own scope, the ones it was defined in and the globals, as in Python
     (
@@ -86,6 +88,7 @@ def test_the_sandbox_gives_the_same_answers(code: str, printed: str) -> None:
         ("print('a'.upper())", "attribute"),
         ("print((1, 2).count(1))", "attribute"),
         ("print([x for x in 5])", "comprehensions may only go over"),
+        ("score = 1\nScore = 2\nprint(SCORE)", "'SCORE' is not defined"),  # two match
         ("def f():\n    return x\nprint([f() for x in range(3)])", "'x' is not defined"),
     ],
 )

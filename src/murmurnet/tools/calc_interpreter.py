@@ -20,7 +20,7 @@ import ast
 from collections.abc import Iterator
 from typing import Any
 
-from .calc_flow import Break, Continue, Function, Return, as_load
+from .calc_flow import Break, Continue, Function, Return, as_load, look_up
 from .calc_limits import (
     BUILTINS,
     MATH,
@@ -194,10 +194,7 @@ class _Interpreter:
                 raise CalculatorError("unsupported constant")
             return node.value
         if isinstance(node, ast.Name):
-            for frame in [*reversed(self.frames[self.local :]), self.frames[0]]:
-                if node.id in frame:
-                    return frame[node.id]
-            raise CalculatorError(f"name {node.id!r} is not defined")
+            return look_up(node.id, [*reversed(self.frames[self.local :]), self.frames[0]])
         if isinstance(node, ast.BinOp):
             return self.binary(node.op, self.expr(node.left), self.expr(node.right))
         if isinstance(node, ast.UnaryOp) and type(node.op) in UNARY:
