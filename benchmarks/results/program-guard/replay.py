@@ -18,7 +18,8 @@ from murmurnet.answers import read_answer
 from murmurnet.evaluation.dataset import load_rows
 from murmurnet.evaluation.stats import mcnemar_exact
 from murmurnet.murmur.prompts import stage_texts
-from murmurnet.murmur.stages import with_program_output
+from murmurnet.murmur.short import Ballot, tally
+from murmurnet.murmur.stages import CHECKED_WEIGHT, with_program_output
 from murmurnet.tools.calculator import program_in
 
 MIN_REPEATED_LINE = 6
@@ -60,17 +61,10 @@ def ballot(text: str, question: str) -> str:
 
 
 def vote(ballots: list[tuple[str, float]]) -> str:
-    """The heaviest answer; a tie goes to the plain answer (ballot 0), else the earliest."""
-    weight: Counter[str] = Counter()
-    for answer, w in ballots:
-        if answer:
-            weight[answer] += w
-    if not weight:
-        return ""
-    top = max(weight.values())
-    leading = [a for a in weight if weight[a] == top]
-    plain = ballots[0][0]
-    return plain if plain in leading else next(a for a, _ in ballots if a in leading)
+    """The shipped vote (`tally`) over (answer, weight) ballots, the first the plain answer;
+    one weighing `CHECKED_WEIGHT` is a program that ran."""
+    cast = [Ballot(i, "", a, a, w, w >= CHECKED_WEIGHT) for i, (a, w) in enumerate(ballots, 1)]
+    return tally(cast, "number").committed or ""
 
 
 def digest(row_id: str) -> str:

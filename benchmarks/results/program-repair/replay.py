@@ -10,6 +10,8 @@ from pathlib import Path
 
 from murmurnet.answers import read_answer
 from murmurnet.evaluation.dataset import load_rows
+from murmurnet.murmur.short import Ballot, tally
+from murmurnet.murmur.stages import CHECKED_WEIGHT
 
 HERE = Path("benchmarks/results")
 rows = load_rows("../shared/eval/gsm8k-dev300.jsonl")
@@ -25,18 +27,10 @@ def key(text: str, question: str) -> str:
 
 
 def vote(ballots: list[tuple[str, float]]) -> str:
-    """The heaviest answer; a tie goes to the plain answer (ballot 0), else the earliest."""
-    weight: Counter[str] = Counter()
-    for answer, w in ballots:
-        if answer:
-            weight[answer] += w
-    if not weight:
-        return ""
-    top = max(weight.values())
-    leading = [a for a in weight if weight[a] == top]
-    return (
-        ballots[0][0] if ballots[0][0] in leading else next(a for a, _ in ballots if a in leading)
-    )
+    """The shipped vote (`tally`) over (answer, weight) ballots, the first the plain answer;
+    one weighing `CHECKED_WEIGHT` is a program that ran."""
+    cast = [Ballot(i, "", a, a, w, w >= CHECKED_WEIGHT) for i, (a, w) in enumerate(ballots, 1)]
+    return tally(cast, "number").committed or ""
 
 
 counts: Counter[str] = Counter()

@@ -8,13 +8,13 @@ another solver change the score, so only there is it asked again (`solver_greedy
 """
 
 import json
-from collections import Counter
 from pathlib import Path
 
 from murmurnet.answers import read_answer
 from murmurnet.evaluation.dataset import load_rows
 from murmurnet.murmur.prompts import stage_texts
-from murmurnet.murmur.stages import with_program_output
+from murmurnet.murmur.short import Ballot, tally
+from murmurnet.murmur.stages import CHECKED_WEIGHT, with_program_output
 from murmurnet.tools.calculator import program_in
 
 TEXTS = stage_texts("en")
@@ -25,17 +25,10 @@ def digest(row_id: str) -> str:
 
 
 def vote(ballots: list[tuple[str, float]]) -> str:
-    """The heaviest answer; a tie goes to the plain answer (ballot 0), else the earliest."""
-    weight: Counter[str] = Counter()
-    for answer, w in ballots:
-        if answer:
-            weight[answer] += w
-    if not weight:
-        return ""
-    top = max(weight.values())
-    leading = [a for a in weight if weight[a] == top]
-    plain = ballots[0][0]
-    return plain if plain in leading else next(a for a, _ in ballots if a in leading)
+    """The shipped vote (`tally`) over (answer, weight) ballots, the first the plain answer;
+    one weighing `CHECKED_WEIGHT` is a program that ran."""
+    cast = [Ballot(i, "", a, a, w, w >= CHECKED_WEIGHT) for i, (a, w) in enumerate(ballots, 1)]
+    return tally(cast, "number").committed or ""
 
 
 def program_key(record: dict, question: str) -> str:
