@@ -137,6 +137,7 @@ ABUSE = [
     ("print(len([[0] * 100 for _ in range(1000)]))", "nested ones included"),
     ("a = [1]\nwhile True:\n    a.extend(a)", "sequence too long"),
     ("a = [[0] * 9000]\nwhile True:\n    a.append(a[0])", "too much work"),
+    ("a = [0] * 10000\nfor i in range(10000):\n    a[i] = [0] * 10000", "too much work"),
     ("a = [[0] * 9000]\nfor i in range(10):\n    a.append(a[0])\nprint(a)", "nested ones included"),
     ("b = [()] * 10000\nc = [b] * 4\nwhile True:\n    d = [c for _ in 'x']", "too much work"),
     ("g = (x for x in range(3))\nprint(sum(g), sum(g))", "generator expression stored"),

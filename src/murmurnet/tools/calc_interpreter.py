@@ -174,6 +174,9 @@ class _Interpreter:
             container = self.expr(target.value)
             if not isinstance(container, list):
                 raise CalculatorError("only list items can be assigned")
+            # What a list item holds is charged as work, as `append` charges it: a list of
+            # small lists filled item by item would otherwise hold far more than one value may.
+            self.weigh([value])
             container[self.expr(target.slice)] = value
             check_length(container)  # `a[0:0] = a` grows the list in place
         else:
