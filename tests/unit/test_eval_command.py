@@ -40,7 +40,8 @@ def test_eval_command_writes_a_report_and_resumes(
     # An empty script fails at the first model call: nothing is recorded, exit code 2.
     assert run() == 2
     assert "ran out" in capsys.readouterr().err
-    replies = [f"Answer: {2 * i}" for i in range(1, 4) for _ in range(5)]
+    # per row: single's reply; the murmur's plain answer, solver and three programs
+    replies = [f"Answer: {2 * i}" for i in range(1, 4) for _ in range(6)]
     config.write_text(
         "models:\n  fake:\n    type: scripted\n    responses: " + json.dumps(replies) + "\n"
     )

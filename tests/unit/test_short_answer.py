@@ -15,8 +15,16 @@ SHOP = "主に食品を販売する所は？\n1. スーパー\n2. 洋品店\n3. 
 
 
 def by_tag(replies: dict[str, str]) -> Callable[[GenerationRequest], str]:
-    """Replies by request tag: "plain", "round 1/agent 2", … ("output" for the output agent)."""
-    return lambda request: replies[request.tag]
+    """Replies by request tag: "plain", "round 1/agent 2", … ("output" for the output agent).
+    An agent a test does not script replies nothing and so abstains (the programmer's more
+    instructions are agents 4 and 5 of a calculation's first round)."""
+
+    def respond(request: GenerationRequest) -> str:
+        if request.tag in replies or "agent" not in request.tag:
+            return replies[request.tag]
+        return ""
+
+    return respond
 
 
 def ask(
@@ -57,8 +65,28 @@ def test_the_programmer_writes_greedy_and_a_second_programmer_samples() -> None:
     _, fake = ask(SUM, replies, agents=6, seed=1)
     (batch,) = fake.batches
     programmers = [r for r in batch if "Python" in r.messages[0].content]
-    assert [r.temperature for r in programmers] == [0.0, 0.7]
+    # each programmer is asked its instruction and its two more; the first one greedy
+    assert [r.temperature for r in programmers] == [0.0, 0.7, 0.0, 0.0, 0.7, 0.7]
     assert all(r.temperature == 0.7 for r in batch[1:] if r not in programmers)
+
+
+def test_the_programmers_more_instructions_each_write_a_program_that_votes() -> None:
+    """Three greedy programs from three instructions: where two ran and agree, they outvote
+    the plain answer and the solver agreeing on another number (4 against 2)."""
+    replies = {
+        "plain": "He has 23.",
+        "round 1/agent 2": "Answer: 23",
+        "round 1/agent 3": "```python\nprint(20 - 3)\n```",
+        "round 1/agent 4": "```python\ndef solution():\n    return 20 - 3\nprint(solution())\n```",
+        "round 1/agent 5": "```python\nprint(apples)\n```",  # fails: abstains
+    }
+    text, fake = ask(SUM, replies)
+    assert text.endswith("Answer: 17")
+    (batch,) = fake.batches
+    more = [r.messages[0].content.split("\n\n")[-1] for r in batch[3:]]
+    assert more[0].startswith("Write a Python function solution()")
+    assert more[1].startswith("Before any code")
+    assert all(r.temperature == 0.0 for r in batch[2:])
 
 
 def test_a_majority_overrules_the_plain_answer_and_a_tie_keeps_it() -> None:
@@ -156,7 +184,7 @@ def test_without_a_readable_answer_the_plain_answer_stands() -> None:
     )
     assert text == "I am not sure."
     assert [[r.tag for r in batch] for batch in fake.batches] == [
-        ["plain", "round 1/agent 2", "round 1/agent 3"]
+        ["plain", *(f"round 1/agent {n}" for n in range(2, 6))]
     ]
 
 
@@ -185,7 +213,7 @@ def test_the_ballots_are_on_the_blackboard() -> None:
     with MurmurNet(RunConfig(), backends={"default": fake}) as net:
         answer = net.ask(SUM)
     contributions = [e for e in answer.entries if e.kind is EntryKind.CONTRIBUTION]
-    assert [e.role for e in contributions] == ["plain", "solver", "programmer"]
+    assert [e.role for e in contributions] == ["plain", "solver", *["programmer"] * 3]
     assert "could not be run: only `import math` is allowed" in contributions[2].text
     assert "Answer:" not in contributions[2].text
     (agreed,) = [e for e in answer.entries if e.kind is EntryKind.AGREEMENT]
@@ -321,6 +349,7 @@ def test_with_confidence_weights_a_sure_answer_outweighs_a_hesitant_majority() -
         "round 1/agent 3": "20 - 3 = 17\nAnswer: 17",
     }
     sure = {"plain": 0.3, "round 1/agent 2": 0.3, "round 1/agent 3": 0.95}
+    sure |= {"round 1/agent 4": 1.0, "round 1/agent 5": 1.0}  # the more programs abstain
     fake = ScriptedBackend(by_tag(replies), confidence=lambda request: sure[request.tag])
     weighed = RunConfig(vote_weight="confidence", agents=2)
     with MurmurNet(weighed, backends={"default": fake}) as net:
@@ -377,30 +406,33 @@ def test_a_split_vote_can_be_discussed_in_a_second_round() -> None:
         "summary 1": "They disagree: 17 or 23.",
         "round 2/agent 2": "20 - 3 = 17.",
         "round 2/agent 3": "17, since 3 are eaten.",
+        "round 1/agent 4": "No idea.",  # the programmer's more: outside the second round
         "output": "He has 17 apples.",
     }
     text, fake = ask(SUM, replies, split_vote="discuss")
     assert text == "He has 17 apples."
-    assert [r.tag for r in fake.requests][3:] == [
+    assert [r.tag for r in fake.requests][5:] == [
         "summary 1",
         "round 2/agent 2",
         "round 2/agent 3",
         "output",
     ]
-    later = " ".join(m.content for r in fake.requests[3:] for m in r.messages)
+    later = " ".join(m.content for r in fake.requests[5:] for m in r.messages)
     assert "agreed" not in later  # the plain fallback is not shown as the team's answer
-    second, third = (r.messages[-1].content for r in fake.requests[4:6])
+    second, third = (r.messages[-1].content for r in fake.requests[6:8])
     # every agent sees the plain answer and the other agent's, never its own or a name
     assert all("He has 17." in shown and "Agent" not in shown for shown in (second, third))
     assert "Answer: 23" not in second and "Answer: 23" in third
     assert "I am not sure." in second and "I am not sure." not in third
+    assert "No idea." in second and "No idea." in third
     again = ScriptedBackend(by_tag(replies))
     with MurmurNet(RunConfig(split_vote="discuss"), backends={"default": again}) as net:
         answer = net.ask(SUM)
     # a role keeps its agent number from the first round (where the plain answer is agent 1)
     rounds = [(c.round, c.agent, c.role) for c in answer.contributions()]
     assert rounds[:3] == [(1, 1, "plain"), (1, 2, "solver"), (1, 3, "programmer")]
-    assert rounds[3:] == [(2, 2, "solver"), (2, 3, "programmer")]
+    assert rounds[3:5] == [(1, 4, "programmer"), (1, 5, "programmer")]  # its more
+    assert rounds[5:] == [(2, 2, "solver"), (2, 3, "programmer")]
 
 
 def test_a_majority_or_a_program_that_ran_is_not_discussed() -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from murmurnet.answers import read_answer
 from murmurnet.evaluation.dataset import load_rows
-from murmurnet.evaluation.stats import mcnemar_exact
+from murmurnet.evaluation.stats import paired_difference
 from murmurnet.murmur.prompts import stage_texts
 from murmurnet.murmur.short import Ballot, tally
 from murmurnet.murmur.stages import CHECKED_WEIGHT, with_program_output
@@ -82,9 +82,12 @@ def digest(row_id: str) -> str:
 
 
 def paired(name: str, new: list[bool], old: list[bool]) -> None:
-    better = sum(n and not o for n, o in zip(new, old, strict=True))
-    worse = sum(o and not n for n, o in zip(new, old, strict=True))
-    print(f"  {name}: {better} better / {worse} worse, p = {mcnemar_exact(better, worse):.3f}")
+    compared = paired_difference(old, new)
+    low, high = (100 * bound for bound in (compared.difference.low, compared.difference.high))
+    print(
+        f"  {name}: {100 * compared.difference.estimate:+.1f} ({low:+.1f} - {high:+.1f}),"
+        f" {compared.wins} better / {compared.losses} worse, p = {compared.p_value:.3f}"
+    )
 
 
 TEXTS = stage_texts("en")

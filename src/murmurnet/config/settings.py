@@ -99,6 +99,13 @@ class RoleSpec(BaseModel):
     tool: Literal["python"] | None = Field(
         None, description="python: the reply's program is run by the calculator"
     )
+    more_instructions: list[str] = Field(
+        default_factory=list,
+        description=(
+            "on the short-answer path, each asked too, in the same batch: one more reply"
+            " and ballot per instruction"
+        ),
+    )
 
 
 def cli(help_text: str, **extra: Any) -> Any:

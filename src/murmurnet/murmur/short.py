@@ -113,8 +113,9 @@ def ask_agents(
     kind: AnswerKind,
     scorer: Backend,
 ) -> list[Ballot]:
-    """Round 1: the plain answer and every role's answer in one batch, then the options'
-    likelihood under `scorer`; each written to the blackboard.
+    """Round 1: the plain answer and every role's answer (one per instruction, with its
+    `more_instructions`) in one batch, then the options' likelihood under `scorer`; each
+    written to the blackboard.
 
     On a question about a text whose answer is a span of it, the agents are asked the plain
     question too, sampled: the roles' instructions only made the 0.5B model worse there. On
@@ -136,20 +137,31 @@ def ask_agents(
             tag="plain",
         )
     ]
-    for index, role in enumerate(ctx.roles):
+    # Each role's own instruction first (agents 2, 3, … as in a second round), then the more.
+    asked = [
+        (i, role, "" if samples_plain else role.spec.instruction)
+        for i, role in enumerate(ctx.roles)
+    ]
+    if not samples_plain:
+        asked += [
+            (i, role, more)
+            for i, role in enumerate(ctx.roles)
+            for more in role.spec.more_instructions
+        ]
+    for number, (index, _, instruction) in enumerate(asked):
         requests.append(
             GenerationRequest(
-                messages=plain_messages(ctx, "" if samples_plain else role.spec.instruction),
+                messages=plain_messages(ctx, instruction),
                 max_tokens=cfg.answer_tokens,
                 temperature=agent_temperature(ctx.roles, index, max(cfg.internal_temp, 0.3)),
-                seed=None if cfg.seed is None else cfg.seed + 1000 + index,
+                seed=None if cfg.seed is None else cfg.seed + 1000 + number,
                 logprobs=by_confidence,
-                tag=f"round 1/agent {index + 2}",
+                tag=f"round 1/agent {number + 2}",
             )
         )
-    roles = ["plain", *(role.name for role in ctx.roles)]
+    roles = ["plain", *(role.name for _, role, _ in asked)]
     replies = ctx.generate(backend, requests, "round 1", roles=roles)
-    programs = [False, *(role.spec.tool == "python" for role in ctx.roles)]
+    programs = [False, *(role.spec.tool == "python" for _, role, _ in asked)]
     ballots = [
         read_ballot(ctx, index + 1, name, reply, kind, options, programs[index])
         for index, (name, reply) in enumerate(zip(roles, replies, strict=True))
@@ -320,8 +332,9 @@ class ShortAnswer:
     """No group of answers held more than half of the votes (a program that ran and wins
     alone is not a split: its answer was checked)."""
     answers: list[str]
-    """The agents' replies in ballot order, the plain one first (the options' likelihood,
-    which is not an agent's reply, left out)."""
+    """The agents' replies as a second round shows them: the plain one and the more
+    instructions' first, the roles' own last (the options' likelihood, which is not an
+    agent's reply, left out)."""
 
 
 def likeliest_option(
@@ -393,5 +406,6 @@ def short_answer(
     text = result.committed or ballots[0].reply
     if not text:
         return None
-    answers = [b.reply for b in ballots if b.role != "likelihood"]
-    return ShortAnswer(text, split, answers)
+    said = [b.reply for b in ballots if b.role != "likelihood"]
+    roles = len(ctx.roles)
+    return ShortAnswer(text, split, [said[0], *said[1 + roles :], *said[1 : 1 + roles]])
