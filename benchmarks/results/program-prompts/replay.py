@@ -4,7 +4,9 @@ plain and solver answers of `../eval-dev900/`, the shipped greedy program of
 in the calculator of the running checkout; against the shipped rule and the stored `plain`
 strategy, McNemar exact.
 
-    python benchmarks/results/program-prompts/replay.py FIRST END
+    python benchmarks/results/program-prompts/replay.py FIRST END [RESULTS.jsonl:STRATEGY]
+
+With a stored run named last, R0 and R1 are also compared with it on the rows it holds.
 """
 
 import json
@@ -135,3 +137,15 @@ for rule_name in list(RULES)[1:]:
     paired("against R0 shipped", right[rule_name], right["R0 shipped"])
     paired("against plain", right[rule_name], right["plain (stored strategy)"])
 paired("R0 shipped against plain", right["R0 shipped"], right["plain (stored strategy)"])
+if len(sys.argv) > 3:
+    path, strategy = sys.argv[3].rsplit(":", 1)
+    other = {
+        digest(r["id"]): r["correct"]
+        for r in map(json.loads, Path(path).read_text().splitlines())
+        if r["strategy"] == strategy
+    }
+    held = [n for n, i in enumerate(indices) if digest(rows[i].id) in other]
+    theirs = [other[digest(rows[indices[n]].id)] for n in held]
+    print(f"{strategy} ({path}), {len(held)} rows: {100 * sum(theirs) / len(held):.1f} %")
+    for rule_name in ("R0 shipped", "R1 three programs weigh 2"):
+        paired(f"{rule_name} against it", [right[rule_name][n] for n in held], theirs)
