@@ -191,6 +191,14 @@ class RunConfig(BaseSettings):
             "the others' answers anonymised, and let the output agent answer (discuss)"
         ),
     )
+    open_answer: Literal["agreement", "discuss"] = Field(
+        "discuss",
+        json_schema_extra=cli(
+            "an open question (explain, advise, list) with one round and no --consensus: the "
+            "plain answer and each role's in one batch, the one the others agree with most "
+            "shown (agreement), or agents, a summary and the output agent (discuss)"
+        ),
+    )
     consensus: Literal["none", "vote", "leader", "bft", "rank"] = Field(
         "none",
         json_schema_extra=cli("agreement among the last round's answers before the output"),

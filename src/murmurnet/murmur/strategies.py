@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from murmurnet.errors import ConfigError
 from murmurnet.models.base import Backend
-from murmurnet.murmur import agreement, pivot, short, stages
+from murmurnet.murmur import agreement, open_answer, pivot, short, stages
 from murmurnet.murmur.citations import sources
 from murmurnet.murmur.context import RunContext, TokenSink
 from murmurnet.murmur.prompts import single_messages
@@ -89,6 +89,8 @@ def murmur(ctx: RunContext, models: StageModels, sink: TokenSink | None) -> str:
             _discuss(ctx, models, voted.answers)
         ctx.cancel.raise_if_cancelled()
         return finish(ctx, stages.write_output(ctx, models.output, sink), sink, streamed=True)
+    if cfg.open_answer == "agreement" and cfg.consensus == "none" and cfg.iterations == 1:
+        return finish(ctx, open_answer.answer_open(ctx, models.internal), sink, streamed=False)
     answers = stages.RoundAnswers([], [])
     for round_number in range(1, cfg.iterations + 1):
         answers = stages.run_round(ctx, models.internal, round_number, answers.texts)
