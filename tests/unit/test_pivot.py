@@ -48,3 +48,15 @@ def test_without_an_english_answer_the_japanese_vote_answers() -> None:
     # The plain answer and both agents agree on 京都: told in the plain answer's words.
     assert answer.text == "日本の首都は京都です。"
     assert [r.tag for r in fake.requests][:2] == ["english", "plain"]
+
+
+def test_a_reply_written_in_english_gives_way_to_the_japanese_vote() -> None:
+    """The output agent may copy the English answer: a Japanese question is not answered in
+    English, and nothing of it reaches the stream."""
+    english = "The capital of Japan is Tokyo."
+    fake = ScriptedBackend(lambda r: english if r.tag == "output" else replies(r))
+    streamed: list[str] = []
+    with MurmurNet(RunConfig(), backends={"default": fake}) as net:
+        answer = net.ask(CAPITAL, on_token=streamed.append)
+    assert answer.text == "日本の首都は京都です。" == "".join(streamed)
+    assert [r.tag for r in fake.requests][:3] == ["english", "output", "plain"]

@@ -70,6 +70,8 @@ def test_language(text: str, language: str) -> None:
         ("日本の首都はどこですか？", "factoid"),
         ("水の化学式は何ですか？", "factoid"),
         ("「坊っちゃん」を書いたのは誰ですか？", "factoid"),
+        ("就職の面接で好印象を与えるためのコツは何ですか？", "informational"),
+        ("コーヒーに含まれるカフェインの効果は何ですか？", "informational"),
         ("Which is better, Python or Rust?", "discussion"),
         ("なぜ空は青いのですか？", "informational"),
     ],

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 import pytest
 
 from murmurnet import GenerationRequest, MurmurNet, RunConfig, ScriptedBackend
+from murmurnet.memory import Turn
 from murmurnet.types import EntryKind, Message
 
 SUM = "Tom has 20 apples and eats 3 of them. How many apples does he have now?"
@@ -513,3 +514,17 @@ def test_the_bundled_base_model_ranks_options_only_beside_the_bundled_default() 
     assert RunConfig(model_name="gemma-3-270m").model_for("choice") == "default"
     assert RunConfig(internal_model="big").model_for("choice") == "big"
     assert RunConfig(internal_model="big", choice_model="small").model_for("choice") == "small"
+
+
+def test_a_follow_up_is_asked_after_the_conversation_that_explains_it() -> None:
+    """ "How many are left now?" means nothing alone: every agent reads the earlier turn as a
+    chat shows it, the latest turns that fit beside the question."""
+    fake = ScriptedBackend(by_tag({"plain": "17"}), honour_limits=True)
+    earlier = [Turn(question="x " * 8000, answer="old"), Turn(question=SUM, answer="17 apples.")]
+    with MurmurNet(RunConfig(), backends={"default": fake}) as net:  # type: ignore[arg-type]
+        net.runtime.run("He eats 2 more. How many are left now?", history=earlier)
+    for request in fake.batches[0]:
+        first, reply, asked = request.messages
+        assert (first.role, first.content) == ("user", SUM)
+        assert (reply.role, reply.content) == ("assistant", "17 apples.")
+        assert asked.content.startswith("He eats 2 more.")

@@ -23,6 +23,7 @@ from murmurnet.events import (
     StageStarted,
     TokenStreamed,
 )
+from murmurnet.memory import Turn
 from murmurnet.models.base import Backend, TokenCallback, likelihood_scorer
 from murmurnet.murmur.prompts import StageTexts
 from murmurnet.question import Language, Question
@@ -54,6 +55,8 @@ class RunContext:
     board: Blackboard
     bus: EventBus
     cancel: Cancellation
+    history: Sequence[Turn] = ()
+    """The conversation's latest turns that fit beside the question, oldest first."""
     timings: list[StageTiming] = field(default_factory=list)
     stage_seconds: dict[str, float] = field(default_factory=dict)
 

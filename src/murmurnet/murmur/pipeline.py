@@ -133,6 +133,7 @@ class Pipeline:
         if (load := time.perf_counter() - tick) > 0.01:
             ctx.stage_seconds["load"] = load
         _check_fits(models.internal, question.text, cfg.internal_tokens)
+        ctx.history = _fitting(models.internal, history[-HISTORY_TURNS:], question.text, cfg)
         ctx.board.write(EntryKind.QUESTION, question.text)
         for turn in history[-HISTORY_TURNS:]:
             ctx.board.write(EntryKind.HISTORY, f"Q: {turn.question}\nA: {turn.answer}")
@@ -182,6 +183,20 @@ class Pipeline:
         for passage in found:
             ctx.board.write(EntryKind.PASSAGE, passage.text.strip(), source=passage.source)
         ctx.stage_seconds["retrieve"] = time.perf_counter() - tick
+
+
+def _fitting(backend: Backend, turns: Sequence[Turn], question: str, cfg: RunConfig) -> list[Turn]:
+    """The latest turns that fit before the question with room for the longest direct
+    answer; the blackboard's notes fit theirs by their own budget."""
+    room = backend.context_size - cfg.answer_tokens - 2 * TASK_RESERVE
+    room -= backend.count_tokens(question)
+    kept: list[Turn] = []
+    for turn in reversed(turns):
+        room -= backend.count_tokens(turn.question) + backend.count_tokens(turn.answer)
+        if room < 0:
+            break
+        kept.insert(0, turn)
+    return kept
 
 
 def _check_fits(backend: Backend, question: str, reply_tokens: int) -> None:

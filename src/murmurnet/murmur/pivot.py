@@ -14,7 +14,8 @@ there is no vote here.
 from __future__ import annotations
 
 from murmurnet.models.base import Backend
-from murmurnet.murmur.context import RunContext, TokenSink
+from murmurnet.murmur.context import RunContext
+from murmurnet.question import detect_language
 from murmurnet.types import EntryKind, GenerationRequest, Message
 
 
@@ -31,11 +32,12 @@ def applies(ctx: RunContext) -> bool:
     )
 
 
-def recall_and_write(
-    ctx: RunContext, internal: Backend, output: Backend, sink: TokenSink | None
-) -> str | None:
-    """The answer in the question's language, streamed to `sink`; None when the English
-    answer is empty (the short-answer path then answers instead)."""
+def recall_and_write(ctx: RunContext, internal: Backend, output: Backend) -> str | None:
+    """The answer in the question's language; None when the English answer is empty or the
+    written one is not in the question's language (the short-answer path then answers
+    instead). Nothing is streamed before the written reply is read: asked 「就職の面接で
+    好印象を与えるためのコツは何ですか？」, the output agent copied the English answer
+    (benchmarks/results/open-agreement/), and a Japanese question wants a Japanese answer."""
     cfg = ctx.config
     question = ctx.question.text
     assert ctx.texts.recall_in_english is not None and ctx.texts.from_english_task is not None
@@ -58,9 +60,5 @@ def recall_and_write(
         japanese_only=ctx.language == "ja",
         tag="output",
     )
-    written = ctx.generate(output, [write], "output", answer_sink=sink)[0].text.strip()
-    if written:
-        return written
-    if sink is not None:
-        sink(english)
-    return english
+    written = ctx.generate(output, [write], "output")[0].text.strip()
+    return written if written and detect_language(written) == ctx.language else None

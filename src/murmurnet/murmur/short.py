@@ -99,11 +99,17 @@ def answer_kind(ctx: RunContext, options: Sequence[str]) -> AnswerKind:
 
 
 def plain_messages(ctx: RunContext, instruction: str = "") -> list[Message]:
-    """The question as the only message (retrieved passages pasted before it), and an
-    agent's instruction after it."""
+    """The question (retrieved passages pasted before it, an agent's instruction after it)
+    after the conversation's earlier turns, as a chat shows them: a follow-up ("When was he
+    born?") means nothing without the turn before it."""
     passages = [entry.text for entry in ctx.board.entries(EntryKind.PASSAGE)]
     parts = [*passages, ctx.question.text, *([instruction] if instruction else [])]
-    return [Message(role="user", content="\n\n".join(parts))]
+    earlier = [
+        Message(role=role, content=text)
+        for turn in ctx.history
+        for role, text in (("user", turn.question), ("assistant", turn.answer))
+    ]
+    return [*earlier, Message(role="user", content="\n\n".join(parts))]
 
 
 def ask_agents(

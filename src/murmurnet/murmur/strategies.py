@@ -79,9 +79,9 @@ def murmur(ctx: RunContext, models: StageModels, sink: TokenSink | None) -> str:
     approvals = cfg.consensus in ("leader", "bft", "rank")
     if ctx.question.kind in SHORT_ANSWER_KINDS and not approvals:
         if pivot.applies(ctx) and (
-            written := pivot.recall_and_write(ctx, models.internal, models.output, sink)
+            written := pivot.recall_and_write(ctx, models.internal, models.output)
         ):
-            return finish(ctx, written, sink, streamed=True)
+            return finish(ctx, written, sink, streamed=False)
         voted = short.short_answer(ctx, models.internal, models.choice)
         if voted is not None and not (voted.split and cfg.split_vote == "discuss"):
             return finish(ctx, voted.text, sink, streamed=False)
