@@ -2,7 +2,7 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-QUESTION ?= 水の化学式は何ですか？水の性質を一つ教えてください。
+QUESTION ?= 日本の首都はどこですか？
 
 .PHONY: setup setup-test system-packages demo test test-fast lint bench bench-engine bench-round eval llama-tools clean
 

@@ -18,3 +18,11 @@ def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         if name.startswith("MURMURNET_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("MURMURNET_CACHE_FOLDER", str(tmp_path / "cache"))
+
+
+@pytest.fixture
+def open_discussion(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Open questions take the discussion (agents, summary, output agent), as they do with
+    `--open-answer discuss`: for the tests of that machinery, which a default open question
+    no longer reaches."""
+    monkeypatch.setenv("MURMURNET_OPEN_ANSWER", "discuss")

@@ -30,6 +30,7 @@ def test_japanese_two_agents_one_round(qwen: Backend) -> None:
         "水の化学式は何ですか？水の性質を一つ教えてください。",
         agents=2,
         iterations=1,
+        open_answer="discuss",
     )
     contributions = answer.contributions()
     assert len(contributions) == 2
@@ -77,6 +78,7 @@ def test_gemma_summarises_for_qwen_agents(qwen: Backend, gemma: Backend) -> None
         agents=2,
         summary_model="gemma",
         output_tokens=60,
+        open_answer="discuss",
     )
     assert answer.summaries()[0].text.strip()
     assert answer.text.strip()
@@ -84,7 +86,9 @@ def test_gemma_summarises_for_qwen_agents(qwen: Backend, gemma: Backend) -> None
 
 def test_no_parallel_gives_the_same_shape(qwen: Backend) -> None:
     question = "Tell me about the capital of Japan in one sentence."
-    answer = ask({"default": qwen}, question, agents=2, parallel=False, summary=False)
+    answer = ask(
+        {"default": qwen}, question, agents=2, parallel=False, summary=False, open_answer="discuss"
+    )
     assert len(answer.contributions()) == 2 and answer.summaries() == []
     assert "Tokyo" in answer.text
 
@@ -105,6 +109,8 @@ def test_cli_json_end_to_end() -> None:
             "3",
             "--output-tokens",
             "80",
+            "--open-answer",
+            "discuss",
         ],
         capture_output=True,
         text=True,
@@ -121,9 +127,9 @@ def test_cli_json_end_to_end() -> None:
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_the_demo_answer_carries_no_heading_or_notes_echo(qwen: Backend, seed: int) -> None:
-    """`make demo`'s question with its settings once echoed `### チームのメモ` and notes."""
+    """The output agent once echoed `### チームのメモ` and notes (`make demo`'s question then)."""
     question = "水の化学式は何ですか？水の性質を一つ教えてください。"
-    answer = ask({"default": qwen}, question, agents=2, iterations=1, seed=seed)
+    answer = ask({"default": qwen}, question, agents=2, seed=seed, open_answer="discuss")
     assert answer.text.strip()
     for echo in ("##", "チームのメモ", "ラウンド1", "（ラウンド", "Notes from the team"):
         assert echo not in answer.text, answer.text

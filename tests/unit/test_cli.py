@@ -41,6 +41,7 @@ def assert_one_line_error(code: int, err: str, fragment: str) -> None:
     assert "Traceback" not in err
 
 
+@pytest.mark.usefixtures("open_discussion")
 def test_ask_streams_the_answer(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     cfg = scripted_config(tmp_path)
     code, out, _ = run_cli(
@@ -56,6 +57,7 @@ def test_ask_streams_the_answer(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert out.strip() == "The answer is 4."
 
 
+@pytest.mark.usefixtures("open_discussion")
 def test_ask_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     cfg = scripted_config(tmp_path)
     code, out, _ = run_cli(
@@ -79,6 +81,7 @@ def test_ask_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     ]
 
 
+@pytest.mark.usefixtures("open_discussion")
 def test_debug_prints_a_stage_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     cfg = scripted_config(tmp_path)
     code, _, err = run_cli(
@@ -231,6 +234,7 @@ def test_an_os_error_on_the_users_files_is_one_line(
     assert_one_line_error(code, err, "Permission denied")
 
 
+@pytest.mark.usefixtures("open_discussion")
 def test_a_closed_pipe_ends_the_command_quietly(tmp_path: Path) -> None:
     """`murmurnet ask … | head -1` exits instead of hanging, without a traceback."""
     long_reply = "\n".join(f"line {i} of a long answer" for i in range(2000))
@@ -248,6 +252,7 @@ def test_a_closed_pipe_ends_the_command_quietly(tmp_path: Path) -> None:
     assert done.returncode == 141
 
 
+@pytest.mark.usefixtures("open_discussion")
 def test_session_persists_and_ctrl_c_leaves_it_intact(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -281,6 +286,7 @@ def test_models_lists_state(capsys: pytest.CaptureFixture[str], tmp_path: Path) 
     assert "qwen2.5-0.5b" in out and "gemma-3-270m" in out
 
 
+@pytest.mark.usefixtures("open_discussion")
 def test_chat_repl_with_reset_and_session(tmp_path: Path) -> None:
     cfg = scripted_config(tmp_path, ["a", "b", "s", "first answer"] * 2)
     result = subprocess.run(

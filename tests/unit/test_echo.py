@@ -7,6 +7,8 @@ import pytest
 from murmurnet import GenerationRequest, RunConfig, Runtime, ScriptedBackend
 from murmurnet.murmur.echo import echo_stops, trim_echo
 
+pytestmark = pytest.mark.usefixtures("open_discussion")
+
 ECHO_AFTER = "水の化学式はH2Oです。\n\n### チームのメモ\n### 研究者（ラウンド1）\n水は酸です。"
 ECHO_FIRST = "## 質問\n水について教えてください。\n\n水の化学式はH2Oです。"
 ECHO_DEEPER = "水の化学式はH2Oです。\n\n#### 専門家（ラウンド1）\n- 水は酸です。"

@@ -77,3 +77,13 @@ def test_rounds_or_a_consensus_asked_for_bring_the_discussion_back() -> None:
     replies |= {f"round {r}/agent {a}": SCATTER for r in (1, 2) for a in (1, 2, 3)}
     _, fake = ask(replies, iterations=2)
     assert any(r.tag == "output" for batch in fake.batches for r in batch)
+
+
+def test_by_default_an_open_question_gets_the_plain_answer_as_it_streams() -> None:
+    fake = ScriptedBackend(by_tag({"plain": SCATTER}), honour_limits=True)
+    streamed: list[str] = []
+    with MurmurNet(RunConfig(), backends={"default": fake}) as net:  # type: ignore[arg-type]
+        answer = net.ask(WHY, on_token=streamed.append)
+    assert answer.text == SCATTER == "".join(streamed)
+    ((plain,),) = fake.batches
+    assert plain.messages[0].content == WHY and plain.temperature == 0.0

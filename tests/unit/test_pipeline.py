@@ -9,6 +9,8 @@ from murmurnet import GenerationRequest, MurmurNet, RunConfig, ScriptedBackend
 from murmurnet.errors import InputError, ScriptExhaustedError
 from murmurnet.types import EntryKind
 
+pytestmark = pytest.mark.usefixtures("open_discussion")
+
 
 def echo_role(request: GenerationRequest) -> str:
     """Reply with the first line of the task so tests can see which role spoke."""

@@ -24,6 +24,7 @@ def slow_runtime(**config: object) -> tuple[Runtime, ScriptedBackend]:
     return Runtime(RunConfig(agents=3, **config), backends={"default": fake}), fake  # type: ignore[arg-type]
 
 
+@pytest.mark.usefixtures("open_discussion")
 def test_concurrent_runs_one_cancelled_mid_round_the_others_unchanged() -> None:
     alone, _ = slow_runtime()
     with alone:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from fastapi.testclient import TestClient
 
 from murmurnet import GenerationRequest, RunConfig, ScriptedBackend
@@ -29,6 +30,7 @@ def sse(text: str) -> list[tuple[str, dict[str, object]]]:
     return found
 
 
+@pytest.mark.usefixtures("open_discussion")
 def test_a_murmur_returns_its_whole_blackboard() -> None:
     with client_for(ScriptedBackend(reply)) as client:
         response = client.post("/v1/murmur", json={"question": "Tell me about Kyoto."})
@@ -85,6 +87,7 @@ def test_a_huge_body_is_a_413() -> None:
     assert response.status_code == 413 and "error" in response.json()
 
 
+@pytest.mark.usefixtures("open_discussion")
 def test_metrics_follow_the_runs() -> None:
     with client_for(ScriptedBackend(reply), api_key="k") as client:
         auth = {"Authorization": "Bearer k"}

@@ -70,9 +70,12 @@ def murmur(ctx: RunContext, models: StageModels, sink: TokenSink | None) -> str:
     (with no readable answer, the plain reply as it is; a choice goes by the options'
     likelihood); the output agent writes only when the vote is split and `--split-vote
     discuss` asks for a second round, or when even the plain reply is empty. A Japanese
-    question of fact is recalled in English and written back (`pivot`). Open questions, and
-    any question when `--consensus` asks the agents to judge (leader, bft, rank), get rounds
-    of agents with a summary each, the agreement, then the output agent (from the committed
+    question of fact is recalled in English and written back (`pivot`). An open question gets
+    the plain answer (`open_answer`): judged blind, it was better than both the discussion
+    and the agreement of the bundled model's agents (benchmarks/results/open-agreement/).
+    With documents, more than one round, `--consensus`, `--open-answer discuss`, and for any
+    question when `--consensus` asks the agents to judge (leader, bft, rank): rounds of
+    agents with a summary each, the agreement, then the output agent (from the committed
     answer, if the agents agreed).
     """
     cfg = ctx.config
@@ -89,8 +92,12 @@ def murmur(ctx: RunContext, models: StageModels, sink: TokenSink | None) -> str:
             _discuss(ctx, models, voted.answers)
         ctx.cancel.raise_if_cancelled()
         return finish(ctx, stages.write_output(ctx, models.output, sink), sink, streamed=True)
-    if cfg.open_answer == "agreement" and cfg.consensus == "none" and cfg.iterations == 1:
-        return finish(ctx, open_answer.answer_open(ctx, models.internal), sink, streamed=False)
+    documents = bool(ctx.board.entries(EntryKind.PASSAGE))
+    if cfg.consensus == "none" and cfg.iterations == 1 and not documents:
+        if cfg.open_answer == "plain":
+            return plain(ctx, models, sink)
+        if cfg.open_answer == "agreement":
+            return finish(ctx, open_answer.answer_open(ctx, models.internal), sink, streamed=False)
     answers = stages.RoundAnswers([], [])
     for round_number in range(1, cfg.iterations + 1):
         answers = stages.run_round(ctx, models.internal, round_number, answers.texts)
