@@ -12,6 +12,7 @@ pytestmark = pytest.mark.usefixtures("open_discussion")
 ECHO_AFTER = "水の化学式はH2Oです。\n\n### チームのメモ\n### 研究者（ラウンド1）\n水は酸です。"
 ECHO_FIRST = "## 質問\n水について教えてください。\n\n水の化学式はH2Oです。"
 ECHO_DEEPER = "水の化学式はH2Oです。\n\n#### 専門家（ラウンド1）\n- 水は酸です。"
+ECHO_LISTED = "水の化学式はH2Oです。\n\n2. 専門家（ラウンド1）\n水は酸です。"
 ECHO_BOLD = "水の化学式はH2Oです。\n\n**チームのメモ:** 課題の答えは直接回答します。"
 TASK_AFTER = "水の化学式はH2Oです。\nチームには触れないでください。\n水は酸です。"
 TASK_FIRST = "日本語で質問への返答として書いてください。内容は変えず、\n\n水の化学式はH2Oです。"
@@ -32,7 +33,7 @@ def team(output: str, honour_stops: bool, word_delay: float = 0.0) -> ScriptedBa
 @pytest.mark.parametrize(
     "output",
     [
-        *(ECHO_AFTER, ECHO_FIRST, ECHO_DEEPER, ECHO_BOLD),
+        *(ECHO_AFTER, ECHO_FIRST, ECHO_DEEPER, ECHO_BOLD, ECHO_LISTED),
         *(TASK_AFTER, TASK_FIRST, TASK_LAST, PREFACE, SUMMARY_TASK),
     ],
 )

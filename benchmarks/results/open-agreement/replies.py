@@ -1,6 +1,6 @@
 """Each open question of the given files answered by one strategy; one JSON line per reply,
-resuming from the output file. `plain`: the question alone, greedy; `agreement`: the murmur
-with `open_answer: agreement`, `--seed 1`; otherwise defaults.
+resuming from the output file. `plain`: the question alone, greedy; `agreement` or `pivot`:
+the murmur with that `open_answer`, `--seed 1`; otherwise defaults.
 
     python benchmarks/results/open-agreement/replies.py agreement OUT.jsonl QUESTIONS.jsonl
 """
@@ -23,7 +23,7 @@ done = {json.loads(line)["question"] for line in stored if json.loads(line)["str
 config = (
     RunConfig(strategy="plain", seed=1)
     if name == "plain"
-    else RunConfig(strategy="murmur", open_answer="agreement", seed=1)
+    else RunConfig(strategy="murmur", open_answer=name, seed=1)
 )
 with MurmurNet(config) as net, out.open("a", encoding="utf-8") as sink:
     for question in questions:

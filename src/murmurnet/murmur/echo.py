@@ -39,7 +39,15 @@ def echo_headings(titles: dict[str, str]) -> list[str]:
             found.extend(f"{'#' * level} {text}" for level in range(1, 7))
             found.extend((f"**{text}", f"{text}:", f"{text}："))  # bold or label forms
         found.extend((f"{labels.question}:", f"{labels.question}："))
+        # A peer's label with its round, bare or as a list item ("2. 専門家（ラウンド1）"):
+        # no answer starts a line so.
+        for title in titles.values():
+            label = labels.contribution.split("{round}", 1)[0].format(title=title)
+            found.extend(f"{marker}{label}" for marker in _LIST_MARKERS)
     return list(dict.fromkeys(found))
+
+
+_LIST_MARKERS = ("", "- ", "* ", *(f"{n}. " for n in range(1, 10)))
 
 
 @cache
