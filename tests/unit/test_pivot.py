@@ -60,3 +60,20 @@ def test_a_reply_written_in_english_gives_way_to_the_japanese_vote() -> None:
         answer = net.ask(CAPITAL, on_token=streamed.append)
     assert answer.text == "日本の首都は京都です。" == "".join(streamed)
     assert [r.tag for r in fake.requests][:3] == ["english", "output", "plain"]
+
+
+def test_with_open_answer_pivot_a_japanese_open_question_is_written_out_from_english() -> None:
+    written = {"english": "Sleep loss tires the body.", "output": "睡眠不足は体を疲れさせます。"}
+    fake = ScriptedBackend(lambda r: written[r.tag])
+    with MurmurNet(RunConfig(open_answer="pivot"), backends={"default": fake}) as net:
+        answer = net.ask("睡眠不足が体に与える影響について説明してください。")
+    assert answer.text == "睡眠不足は体を疲れさせます。"
+    recall, write = fake.requests
+    assert recall.messages[0].content.endswith("Answer in English.")
+    assert "一文" not in write.messages[0].content and write.japanese_only
+
+
+def test_with_open_answer_pivot_an_english_open_question_gets_the_plain_answer() -> None:
+    fake = ScriptedBackend(lambda r: {"plain": "Air scatters blue light."}[r.tag])
+    with MurmurNet(RunConfig(open_answer="pivot"), backends={"default": fake}) as net:
+        assert net.ask("Why is the sky blue?").text == "Air scatters blue light."

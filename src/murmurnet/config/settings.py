@@ -191,14 +191,15 @@ class RunConfig(BaseSettings):
             "the others' answers anonymised, and let the output agent answer (discuss)"
         ),
     )
-    open_answer: Literal["plain", "agreement", "discuss"] = Field(
+    open_answer: Literal["plain", "pivot", "agreement", "discuss"] = Field(
         "plain",
         json_schema_extra=cli(
             "an open question (explain, advise, list) without documents, with one round and "
             "no --consensus: the plain answer, which a blind judge preferred to both murmurs "
-            "(plain); the plain answer and each role's in one batch, the one the others agree "
-            "with most shown (agreement); or agents, a summary and the output agent (discuss, "
-            "as with documents, more rounds or a consensus)"
+            "(plain); a Japanese one answered in English and written back in Japanese, others "
+            "plain (pivot); the plain answer and each role's in one batch, the one the others "
+            "agree with most shown (agreement); or agents, a summary and the output agent "
+            "(discuss, as with documents, more rounds or a consensus)"
         ),
     )
     consensus: Literal["none", "vote", "leader", "bft", "rank"] = Field(

@@ -19,20 +19,23 @@ from murmurnet.question import detect_language
 from murmurnet.types import EntryKind, GenerationRequest, Message
 
 
-def applies(ctx: RunContext) -> bool:
-    """A question of fact in a language with an English recall prompt, with no passages (a
-    passage in the question's language is read as it is, by the short-answer path) and no
-    earlier turns (「それはどこですか？」 means nothing without them)."""
+def applies(ctx: RunContext, open_question: bool = False) -> bool:
+    """A question of fact (or an open question) in a language with an English recall prompt
+    and a task to write it back, with no passages (a passage in the question's language is
+    read as it is) and no earlier turns (「それはどこですか？」 means nothing without them)."""
+    task = ctx.texts.from_english_open_task if open_question else ctx.texts.from_english_task
     return (
-        ctx.question.kind == "factoid"
+        (open_question or ctx.question.kind == "factoid")
         and ctx.texts.recall_in_english is not None
-        and ctx.texts.from_english_task is not None
+        and task is not None
         and not ctx.board.entries(EntryKind.PASSAGE)
         and not ctx.board.entries(EntryKind.HISTORY)
     )
 
 
-def recall_and_write(ctx: RunContext, internal: Backend, output: Backend) -> str | None:
+def recall_and_write(
+    ctx: RunContext, internal: Backend, output: Backend, open_question: bool = False
+) -> str | None:
     """The answer in the question's language; None when the English answer is empty or the
     written one is not in the question's language (the short-answer path then answers
     instead). Nothing is streamed before the written reply is read: asked 「就職の面接で
@@ -40,7 +43,10 @@ def recall_and_write(ctx: RunContext, internal: Backend, output: Backend) -> str
     (benchmarks/results/open-agreement/), and a Japanese question wants a Japanese answer."""
     cfg = ctx.config
     question = ctx.question.text
-    assert ctx.texts.recall_in_english is not None and ctx.texts.from_english_task is not None
+    written_task = (
+        ctx.texts.from_english_open_task if open_question else ctx.texts.from_english_task
+    )
+    assert ctx.texts.recall_in_english is not None and written_task is not None
     recall = GenerationRequest(
         messages=[Message(role="user", content=f"{question}\n\n{ctx.texts.recall_in_english}")],
         max_tokens=cfg.answer_tokens,
@@ -52,7 +58,7 @@ def recall_and_write(ctx: RunContext, internal: Backend, output: Backend) -> str
         return None
     ctx.board.write(EntryKind.CONTRIBUTION, english, round=1, agent=1, role="bilingual")
     ctx.cancel.raise_if_cancelled()
-    task = ctx.texts.from_english_task.format(question=question, answer=english)
+    task = written_task.format(question=question, answer=english)
     write = GenerationRequest(
         messages=[Message(role="user", content=task)],
         max_tokens=cfg.output_tokens,

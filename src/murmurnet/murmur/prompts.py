@@ -45,6 +45,8 @@ class StageTexts:
     """Appended to a question of fact to have it answered in English (None: not needed)."""
     from_english_task: str | None = None
     """The output agent's task: the answer recalled in English, written in this language."""
+    from_english_open_task: str | None = None
+    """The same for an open question: the answer written out, not in one sentence."""
     span_cut_task: str | None = None
     """Asks for the phrase of a long answer that answers the question (None: never cut)."""
 
@@ -80,6 +82,7 @@ def stage_texts(language: Language) -> StageTexts:
         answer_line=raw["answer_line"],
         recall_in_english=raw.get("recall_in_english"),
         from_english_task=raw.get("from_english_task"),
+        from_english_open_task=raw.get("from_english_open_task"),
         span_cut_task=raw.get("span_cut_task"),
     )
 

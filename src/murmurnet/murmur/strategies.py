@@ -94,7 +94,11 @@ def murmur(ctx: RunContext, models: StageModels, sink: TokenSink | None) -> str:
         return finish(ctx, stages.write_output(ctx, models.output, sink), sink, streamed=True)
     documents = bool(ctx.board.entries(EntryKind.PASSAGE))
     if cfg.consensus == "none" and cfg.iterations == 1 and not documents:
-        if cfg.open_answer == "plain":
+        if cfg.open_answer == "pivot" and pivot.applies(ctx, open_question=True):
+            written = pivot.recall_and_write(ctx, models.internal, models.output, True)
+            if written:
+                return finish(ctx, written, sink, streamed=False)
+        if cfg.open_answer in ("plain", "pivot"):
             return plain(ctx, models, sink)
         if cfg.open_answer == "agreement":
             return finish(ctx, open_answer.answer_open(ctx, models.internal), sink, streamed=False)
