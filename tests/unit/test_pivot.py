@@ -62,10 +62,10 @@ def test_a_reply_written_in_english_gives_way_to_the_japanese_vote() -> None:
     assert [r.tag for r in fake.requests][:3] == ["english", "output", "plain"]
 
 
-def test_with_open_answer_pivot_a_japanese_open_question_is_written_out_from_english() -> None:
+def test_by_default_a_japanese_open_question_is_written_out_from_english() -> None:
     written = {"english": "Sleep loss tires the body.", "output": "睡眠不足は体を疲れさせます。"}
     fake = ScriptedBackend(lambda r: written[r.tag])
-    with MurmurNet(RunConfig(open_answer="pivot"), backends={"default": fake}) as net:
+    with MurmurNet(RunConfig(), backends={"default": fake}) as net:
         answer = net.ask("睡眠不足が体に与える影響について説明してください。")
     assert answer.text == "睡眠不足は体を疲れさせます。"
     recall, write = fake.requests
@@ -73,7 +73,15 @@ def test_with_open_answer_pivot_a_japanese_open_question_is_written_out_from_eng
     assert "一文" not in write.messages[0].content and write.japanese_only
 
 
-def test_with_open_answer_pivot_an_english_open_question_gets_the_plain_answer() -> None:
+def test_by_default_an_english_open_question_gets_the_plain_answer() -> None:
     fake = ScriptedBackend(lambda r: {"plain": "Air scatters blue light."}[r.tag])
-    with MurmurNet(RunConfig(open_answer="pivot"), backends={"default": fake}) as net:
+    with MurmurNet(RunConfig(), backends={"default": fake}) as net:
         assert net.ask("Why is the sky blue?").text == "Air scatters blue light."
+
+
+def test_a_reply_that_only_says_the_question_again_gives_the_plain_answer() -> None:
+    question = "雨はどのようにして降るのですか？"
+    said = {"english": "Water vapour cools into drops.", "output": question, "plain": "雲から。"}
+    fake = ScriptedBackend(lambda r: said[r.tag])
+    with MurmurNet(RunConfig(), backends={"default": fake}) as net:
+        assert net.ask(question).text == "雲から。"

@@ -192,14 +192,15 @@ class RunConfig(BaseSettings):
         ),
     )
     open_answer: Literal["plain", "pivot", "agreement", "discuss"] = Field(
-        "plain",
+        "pivot",
         json_schema_extra=cli(
             "an open question (explain, advise, list) without documents, with one round and "
-            "no --consensus: the plain answer, which a blind judge preferred to both murmurs "
-            "(plain); a Japanese one answered in English and written back in Japanese, others "
-            "plain (pivot); the plain answer and each role's in one batch, the one the others "
-            "agree with most shown (agreement); or agents, a summary and the output agent "
-            "(discuss, as with documents, more rounds or a consensus)"
+            "no --consensus: a Japanese one answered in English and written back in Japanese, "
+            "an English one plainly (pivot); the plain answer (plain); the plain answer and "
+            "each role's in one batch, the one the others agree with most shown (agreement); "
+            "or agents, a summary and the output agent (discuss, as with documents, more "
+            "rounds or a consensus). A blind judge preferred plain to agreement and discuss, "
+            "and pivot to plain, on Japanese questions by a hair"
         ),
     )
     consensus: Literal["none", "vote", "leader", "bft", "rank"] = Field(

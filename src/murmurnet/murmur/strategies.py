@@ -70,9 +70,11 @@ def murmur(ctx: RunContext, models: StageModels, sink: TokenSink | None) -> str:
     (with no readable answer, the plain reply as it is; a choice goes by the options'
     likelihood); the output agent writes only when the vote is split and `--split-vote
     discuss` asks for a second round, or when even the plain reply is empty. A Japanese
-    question of fact is recalled in English and written back (`pivot`). An open question gets
-    the plain answer (`open_answer`): judged blind, it was better than both the discussion
-    and the agreement of the bundled model's agents (benchmarks/results/open-agreement/).
+    question of fact is recalled in English and written back (`pivot`), and so is a Japanese
+    open question; an English one gets the plain answer (`open_answer`): judged blind, the
+    plain answer was better than both the discussion and the agreement of the bundled
+    model's agents, and the Japanese one recalled in English a little better than it
+    (benchmarks/results/open-agreement/).
     With documents, more than one round, `--consensus`, `--open-answer discuss`, and for any
     question when `--consensus` asks the agents to judge (leader, bft, rank): rounds of
     agents with a summary each, the agreement, then the output agent (from the committed
