@@ -85,3 +85,12 @@ def test_a_reply_that_only_says_the_question_again_gives_the_plain_answer() -> N
     fake = ScriptedBackend(lambda r: said[r.tag])
     with MurmurNet(RunConfig(), backends={"default": fake}) as net:
         assert net.ask(question).text == "雲から。"
+
+
+def test_the_write_task_said_back_is_left_out() -> None:
+    question = "睡眠不足が体に与える影響について説明してください。"
+    task = "この答えを使って、質問に日本語で答えてください。"
+    said = {"english": "It tires you.", "output": f"体が疲れます。\n\n{task}"}
+    fake = ScriptedBackend(lambda r: said[r.tag])
+    with MurmurNet(RunConfig(), backends={"default": fake}) as net:
+        assert net.ask(question).text == "体が疲れます。"

@@ -57,7 +57,8 @@ def task_texts() -> tuple[str, ...]:
     without spaces or punctuation (the task's YAML folds a line with a space); and the
     summary's task, which the output agent reads in the notes' summaries and sometimes
     copies too (「新しい事実は加えないでください。」 closed a Japanese reply in
-    benchmarks/results/ja-open-output/)."""
+    benchmarks/results/ja-open-output/); and the tasks that write an English answer back
+    (`pivot`: 「この答えを使って、質問に日本語で答えてください。」 closed a reply)."""
     found = []
     for language in ("ja", "en"):
         texts = stage_texts(language)
@@ -66,6 +67,9 @@ def task_texts() -> tuple[str, ...]:
                 text = task.format(question="", answer="", language_name=name)
                 found.append(strip_spaces_and_punctuation(text))
         found.append(strip_spaces_and_punctuation(texts.summary_task.format(round="")))
+        for written in (texts.from_english_task, texts.from_english_open_task):
+            if written is not None:
+                found.append(strip_spaces_and_punctuation(written.format(question="", answer="")))
     return tuple(dict.fromkeys(found))
 
 

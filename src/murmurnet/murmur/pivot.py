@@ -15,9 +15,9 @@ better, 7 worse, 24 ties (benchmarks/results/open-agreement/).
 
 from __future__ import annotations
 
-from murmurnet.answers import strip_spaces_and_punctuation
 from murmurnet.models.base import Backend
 from murmurnet.murmur.context import RunContext
+from murmurnet.murmur.echo import trim_echo
 from murmurnet.question import detect_language
 from murmurnet.types import EntryKind, GenerationRequest, Message
 
@@ -70,8 +70,7 @@ def recall_and_write(
         japanese_only=ctx.language == "ja",
         tag="output",
     )
-    written = ctx.generate(output, [write], "output")[0].text.strip()
-    said_again = strip_spaces_and_punctuation(written) == strip_spaces_and_punctuation(question)
-    return (
-        written if written and detect_language(written) == ctx.language and not said_again else None
-    )
+    reply = ctx.generate(output, [write], "output")[0].text
+    # Without the task said back or the question said again (the question counts as a note).
+    written = trim_echo(reply, question, {}, question)
+    return written if written and detect_language(written) == ctx.language else None
