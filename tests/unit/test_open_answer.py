@@ -87,3 +87,11 @@ def test_by_default_an_open_question_gets_the_plain_answer_as_it_streams() -> No
     assert answer.text == SCATTER == "".join(streamed)
     ((plain,),) = fake.batches
     assert plain.messages[0].content == WHY and plain.temperature == 0.0
+
+
+def test_an_answer_asked_for_in_another_language_brings_the_discussion() -> None:
+    """Neither the plain answer nor the English recall writes in the language asked for."""
+    replies = {"round 1/agent 1": "Tokyo.", "round 1/agent 2": "Tokyo.", "summary 1": "Tokyo."}
+    fake = ScriptedBackend(by_tag({**replies, "output": "Tokyo is the capital."}))
+    with MurmurNet(RunConfig(language="en"), backends={"default": fake}) as net:  # type: ignore[arg-type]
+        assert net.ask("日本の首都について教えてください。").text == "Tokyo is the capital."

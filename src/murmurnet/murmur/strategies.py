@@ -75,7 +75,8 @@ def murmur(ctx: RunContext, models: StageModels, sink: TokenSink | None) -> str:
     plain answer was better than both the discussion and the agreement of the bundled
     model's agents, and the Japanese one recalled in English a little better than it
     (benchmarks/results/open-agreement/).
-    With documents, more than one round, `--consensus`, `--open-answer discuss`, and for any
+    With documents, more than one round, `--consensus`, `--open-answer discuss`, an answer
+    language other than the question's (`--language`), and for any
     question when `--consensus` asks the agents to judge (leader, bft, rank): rounds of
     agents with a summary each, the agreement, then the output agent (from the committed
     answer, if the agents agreed).
@@ -95,7 +96,8 @@ def murmur(ctx: RunContext, models: StageModels, sink: TokenSink | None) -> str:
         ctx.cancel.raise_if_cancelled()
         return finish(ctx, stages.write_output(ctx, models.output, sink), sink, streamed=True)
     documents = bool(ctx.board.entries(EntryKind.PASSAGE))
-    if cfg.consensus == "none" and cfg.iterations == 1 and not documents:
+    asked_as_is = ctx.language == ctx.question.language  # no --language to answer in another
+    if cfg.consensus == "none" and cfg.iterations == 1 and not documents and asked_as_is:
         if cfg.open_answer == "pivot" and pivot.applies(ctx, open_question=True):
             written = pivot.recall_and_write(ctx, models.internal, models.output, True)
             if written:
