@@ -34,7 +34,7 @@ def server() -> Iterator[str]:
     import uvicorn
 
     fake = ScriptedBackend(reply, word_delay=0.03)
-    runtime = Runtime(RunConfig(agents=2), backends={"default": fake})
+    runtime = Runtime(RunConfig(agents=2, open_answer="discuss"), backends={"default": fake})
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

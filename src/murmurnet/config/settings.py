@@ -199,7 +199,8 @@ class RunConfig(BaseSettings):
             "an English one plainly (pivot); the plain answer (plain); the plain answer and "
             "each role's in one batch, the one the others agree with most shown (agreement); "
             "or agents, a summary and the output agent (discuss, as with documents, more "
-            "rounds or a consensus). A blind judge preferred plain to agreement and discuss, "
+            "rounds, a consensus or --language). A blind judge preferred plain to agreement "
+            "and discuss, "
             "and pivot to plain, on Japanese questions by a hair"
         ),
     )
