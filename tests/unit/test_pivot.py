@@ -50,16 +50,23 @@ def test_without_an_english_answer_the_japanese_vote_answers() -> None:
     assert [r.tag for r in fake.requests][:2] == ["english", "plain"]
 
 
-def test_a_reply_written_in_english_gives_way_to_the_japanese_vote() -> None:
-    """The output agent may copy the English answer: a Japanese question is not answered in
-    English, and nothing of it reaches the stream."""
+def test_a_fact_the_writer_left_in_english_stands_and_is_not_streamed_twice() -> None:
+    """A right fact in English serves better than the Japanese vote's wrong one."""
     english = "The capital of Japan is Tokyo."
     fake = ScriptedBackend(lambda r: english if r.tag == "output" else replies(r))
     streamed: list[str] = []
     with MurmurNet(RunConfig(), backends={"default": fake}) as net:
         answer = net.ask(CAPITAL, on_token=streamed.append)
-    assert answer.text == "日本の首都は京都です。" == "".join(streamed)
-    assert [r.tag for r in fake.requests][:3] == ["english", "output", "plain"]
+    assert answer.text == english == "".join(streamed)
+    assert [r.tag for r in fake.requests] == ["english", "output"]
+
+
+def test_an_open_question_written_in_english_gets_the_plain_answer() -> None:
+    question = "睡眠不足が体に与える影響について説明してください。"
+    said = {"english": "It tires you.", "output": "It tires you.", "plain": "疲れます。"}
+    fake = ScriptedBackend(lambda r: said[r.tag])
+    with MurmurNet(RunConfig(), backends={"default": fake}) as net:
+        assert net.ask(question).text == "疲れます。"
 
 
 def test_by_default_a_japanese_open_question_is_written_out_from_english() -> None:

@@ -39,12 +39,13 @@ def applies(ctx: RunContext, open_question: bool = False) -> bool:
 def recall_and_write(
     ctx: RunContext, internal: Backend, output: Backend, open_question: bool = False
 ) -> str | None:
-    """The answer in the question's language; None when the English answer is empty, or the
-    written one is not in the question's language or only says the question again (the
-    caller then answers otherwise: the short-answer path, or plainly). Nothing is streamed
-    before the written reply is read: asked 「就職の面接で好印象を与えるためのコツは何ですか？」,
-    the output agent copied the English answer, and asked 「雨はどのようにして降るのですか？」
-    it wrote the question back (benchmarks/results/open-agreement/)."""
+    """The answer in the question's language, without its task or the question said back;
+    None when the English answer is empty (the short-answer path then answers). The writer
+    sometimes copies the English answer: for a fact it stands ("The capital of Spain is
+    Madrid." is right, the Japanese vote said ロンド), for an open question a reply not in
+    the question's language, or one that only said the question back, is None too and the
+    plain answer answers (「雨はどのようにして降るのですか？」 was written back as it was
+    asked; benchmarks/results/open-agreement/). Nothing is streamed before it is read."""
     cfg = ctx.config
     question = ctx.question.text
     written_task = (
@@ -73,4 +74,6 @@ def recall_and_write(
     reply = ctx.generate(output, [write], "output")[0].text
     # Without the task said back or the question said again (the question counts as a note).
     written = trim_echo(reply, question, {}, question)
-    return written if written and detect_language(written) == ctx.language else None
+    if open_question:
+        return written if written and detect_language(written) == ctx.language else None
+    return written or english
