@@ -135,6 +135,23 @@ def test_the_demo_answer_carries_no_heading_or_notes_echo(qwen: Backend, seed: i
         assert echo not in answer.text, answer.text
 
 
+def test_open_questions_by_default_plain_in_english_recalled_in_english_for_japanese(
+    qwen: Backend,
+) -> None:
+    """No murmur of agents was judged better than the plain answer on open questions
+    (benchmarks/results/open-agreement/): English gets it, Japanese the English recall."""
+    english = ask({"default": qwen}, "Why do onions make you cry when you cut them?")
+    # the question alone, greedy, once: no agents, no summary, no output agent
+    (call,) = english.timings
+    assert english.text.strip() and english.contributions() == [] and call.agent is None
+    assert detect_language(english.text) == "en" and english.completion_tokens > 10
+    japanese = ask({"default": qwen}, "睡眠不足が体に与える影響について説明してください。")
+    assert [c.role for c in japanese.contributions()] == ["bilingual"]
+    assert detect_language(japanese.contributions()[0].text) == "en"
+    assert japanese.text.strip() and detect_language(japanese.text) == "ja"
+    assert "この答えを使って" not in japanese.text
+
+
 def test_a_closed_pipe_stops_the_real_engine() -> None:
     """`murmurnet ask … | head -1` once hung: the engine's worker died on BrokenPipeError."""
     env = {**os.environ, "MURMURNET_CACHE_FOLDER": str(default_cache_folder())}
