@@ -3,6 +3,7 @@ the two replies as A and B in an order drawn with a fixed seed; `pairs-A-B.md` s
 without strategy names, `key-A-B.json` says which is which (for `score.py`, not the judge).
 
     cd benchmarks/results/open-agreement && python pairs.py agreement plain
+    python pairs.py pivot plain 3    # replies-3.jsonl -> pairs-pivot-plain-3.md, key-…-3.json
 """
 
 import json
@@ -11,8 +12,9 @@ import sys
 from pathlib import Path
 
 first, second = sys.argv[1], sys.argv[2]
+run = f"-{sys.argv[3]}" if len(sys.argv) > 3 else ""
 replies: dict[str, dict[str, str]] = {}
-for line in Path("replies.jsonl").read_text(encoding="utf-8").splitlines():
+for line in Path(f"replies{run}.jsonl").read_text(encoding="utf-8").splitlines():
     record = json.loads(line)
     replies.setdefault(record["question"], {})[record["strategy"]] = record["reply"]
 both = [(q, by) for q, by in replies.items() if first in by and second in by]
@@ -25,7 +27,7 @@ for number, (question, by) in enumerate(both, 1):
     out += [f"## {number}", "", f"**Question:** {question}", ""]
     for label, strategy in zip("AB", order, strict=True):
         out += [f"**Reply {label}:**", "", "````", by[strategy].strip(), "````", ""]
-Path(f"pairs-{first}-{second}.md").write_text("\n".join(out), encoding="utf-8")
-Path(f"key-{first}-{second}.json").write_text(
+Path(f"pairs-{first}-{second}{run}.md").write_text("\n".join(out), encoding="utf-8")
+Path(f"key-{first}-{second}{run}.json").write_text(
     json.dumps(key, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
 )
