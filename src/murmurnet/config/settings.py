@@ -200,8 +200,7 @@ class RunConfig(BaseSettings):
             "each role's in one batch, the one the others agree with most shown (agreement); "
             "or agents, a summary and the output agent (discuss, as with documents, more "
             "rounds, a consensus or --language). A blind judge preferred plain to agreement "
-            "and discuss, "
-            "and pivot to plain, on Japanese questions by a hair"
+            "and discuss, and pivot to plain on Japanese questions"
         ),
     )
     consensus: Literal["none", "vote", "leader", "bft", "rank"] = Field(

@@ -9,8 +9,9 @@ two agents in turn: a bilingual agent that answers it in English, then the outpu
 writes that answer as one Japanese sentence. A vote among Japanese answers cannot recover a
 fact the model only knows in English, and sentences in two languages cannot be compared, so
 there is no vote here. A Japanese open question (explain, advise) goes the same way, written
-out rather than in one sentence: judged blind against the plain answer on 40 of them, 9
-better, 7 worse, 24 ties (benchmarks/results/open-agreement/).
+out rather than in one sentence: judged blind against the plain answer, 9 better, 7 worse on
+the 40 it was chosen on, then 9 better, 1 worse on 40 new ones (p = 0.021;
+benchmarks/results/open-agreement/).
 """
 
 from __future__ import annotations

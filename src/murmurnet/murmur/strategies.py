@@ -73,7 +73,7 @@ def murmur(ctx: RunContext, models: StageModels, sink: TokenSink | None) -> str:
     question of fact is recalled in English and written back (`pivot`), and so is a Japanese
     open question; an English one gets the plain answer (`open_answer`): judged blind, the
     plain answer was better than both the discussion and the agreement of the bundled
-    model's agents, and the Japanese one recalled in English a little better than it
+    model's agents, and the Japanese one recalled in English better than it
     (benchmarks/results/open-agreement/).
     With documents, more than one round, `--consensus`, `--open-answer discuss`, an answer
     language other than the question's (`--language`), and for any
