@@ -23,6 +23,8 @@ from murmurnet.blackboard import headings
 from murmurnet.murmur.prompts import stage_texts
 
 _MIN_ECHO_LINE = 8
+_LIST_MARKERS = ("", "- ", "* ", *(f"{n}. " for n in range(1, 10)))
+"""How a line may open before a peer's label: bare, or as a list item."""
 
 
 def echo_headings(titles: dict[str, str]) -> list[str]:
@@ -45,9 +47,6 @@ def echo_headings(titles: dict[str, str]) -> list[str]:
             label = labels.contribution.split("{round}", 1)[0].format(title=title)
             found.extend(f"{marker}{label}" for marker in _LIST_MARKERS)
     return list(dict.fromkeys(found))
-
-
-_LIST_MARKERS = ("", "- ", "* ", *(f"{n}. " for n in range(1, 10)))
 
 
 @cache

@@ -133,9 +133,10 @@ class Pipeline:
         if (load := time.perf_counter() - tick) > 0.01:
             ctx.stage_seconds["load"] = load
         _check_fits(models.internal, question.text, cfg.internal_tokens)
-        ctx.history = _fitting(models.internal, history[-HISTORY_TURNS:], question.text, cfg)
+        recent = history[-HISTORY_TURNS:]
+        ctx.history = _fitting(models.internal, recent, question.text, cfg)
         ctx.board.write(EntryKind.QUESTION, question.text)
-        for turn in history[-HISTORY_TURNS:]:
+        for turn in recent:
             ctx.board.write(EntryKind.HISTORY, f"Q: {turn.question}\nA: {turn.answer}")
         if cfg.kb and cfg.rag:
             self._retrieve(ctx, cfg.kb)

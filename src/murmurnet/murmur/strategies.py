@@ -74,12 +74,11 @@ def murmur(ctx: RunContext, models: StageModels, sink: TokenSink | None) -> str:
     open question; an English one gets the plain answer (`open_answer`): judged blind, the
     plain answer was better than both the discussion and the agreement of the bundled
     model's agents, and the Japanese one recalled in English better than it
-    (benchmarks/results/open-agreement/).
-    With documents, more than one round, `--consensus`, `--open-answer discuss`, an answer
-    language other than the question's (`--language`), and for any
-    question when `--consensus` asks the agents to judge (leader, bft, rank): rounds of
-    agents with a summary each, the agreement, then the output agent (from the committed
-    answer, if the agents agreed).
+    (benchmarks/results/open-agreement/). An open question with documents, more than one
+    round, a `--consensus`, another answer language (`--language`) or `--open-answer
+    discuss`, and any question when `--consensus` asks the agents to judge (leader, bft,
+    rank), get rounds of agents with a summary each, the agreement, then the output agent
+    (from the committed answer, if the agents agreed).
     """
     cfg = ctx.config
     approvals = cfg.consensus in ("leader", "bft", "rank")
