@@ -129,6 +129,7 @@ class _Rules:
     keywords: tuple[tuple[str, str, re.Pattern[str], int], ...]
     patterns: tuple[tuple[str, str, re.Pattern[str], int], ...]
     cues: tuple[tuple[str, re.Pattern[str]], ...]
+    weak_cues: tuple[tuple[str, re.Pattern[str]], ...]
     number_words: re.Pattern[str]
     kanji_counted: re.Pattern[str]
     word_problem_points: tuple[int, int]
@@ -167,6 +168,7 @@ def _rules() -> _Rules:
         keywords=tuple(keywords),
         patterns=tuple(patterns),
         cues=tuple((str(c), _keyword(str(c))) for c in problem["cues"]),
+        weak_cues=tuple((str(c), re.compile(str(c))) for c in problem["weak_cues"]),
         number_words=re.compile(rf"\b(?:{numbers})\b"),
         kanji_counted=re.compile(str(problem["kanji_counted"])),
         word_problem_points=(int(problem["one_number"]), int(problem["several_numbers"])),
@@ -190,7 +192,7 @@ def _count_numbers(text: str, rules: _Rules) -> int:
 
 
 def _word_problem(text: str, rules: _Rules) -> list[Hit]:
-    cues = [cue for cue, pattern in rules.cues if pattern.search(text)]
+    cues = [cue for cue, pattern in (*rules.cues, *rules.weak_cues) if pattern.search(text)]
     numbers = _count_numbers(text, rules) if cues else 0
     if not numbers:
         return []

@@ -110,6 +110,12 @@ def test_question_types(text: str, kind: str) -> None:
         "Five numbers add up to 10 and the first two are equal. What can they be?",
         "Carter has 20 green and 20 red sweets and eats 12 green ones. What is the percentage "
         "chance that a random sweet is green?",
+        # "How much" and units in katakana: no fixed list names them all.
+        "ケンは1日に2マイル走ります。2週間で何マイル走りますか？",
+        "水槽には12ガロン入ります。今は半分です。あと何ガロン入れれば満タンですか？",
+        "1冊300ページの本を3冊読みました。全部でどれだけのページを読みましたか？",
+        "1回のケーキに砂糖を大さじ3杯使います。4回焼くには大さじ何杯必要ですか？",
+        "花子は時給1200円で1日5時間働きます。6日間で稼ぐ金額はどれくらいですか？",
     ],
 )
 def test_calculations_are_read_from_the_question(text: str) -> None:
@@ -125,6 +131,7 @@ def test_calculations_are_read_from_the_question(text: str) -> None:
         "Which of the following is a prime number: 21, 27, 29, 33?",
         "日本の首都はどれですか。\nア．大阪\nイ．東京\nウ．京都",
         "次のうち、哺乳類はどれですか。\n①サメ\n②クジラ\n③マグロ",
+        "太陽系で一番大きい惑星はどれ？",
         "Is a tomato a fruit or a vegetable?",
         "トマトは果物か野菜か？",
         "トマトは果物か野菜か\n答え:",  # the question is the line before an opened answer
@@ -216,6 +223,8 @@ def test_a_pasted_text_then_a_question_is_exact_not_a_sum() -> None:
         "then gives 2 of them to his sister on the way home."
     )
     assert read_question(f"{story}\nHow many apples does he have now?").kind == "calculation"
+    # "How much" after a pasted text asks for a phrase of it, not for a sum.
+    assert read_question(f"{article}\nヴィエンチャンの水位はどのくらい変わるか。").kind == "exact"
 
 
 @pytest.mark.parametrize(
