@@ -1,8 +1,8 @@
-"""The short-answer path's ballots with English working, for Japanese calculation rows: the
-question as the user asked it, then the English roles' instructions (the solver sampled, the
-programmer's three greedy) and an anchor asked to answer in English (greedy), in one batch,
-as one round would ask them. The instructions are read from the shipped role files.
-Resumes from the output file.
+"""The short-answer path's ballots with English working, for Japanese calculation rows:
+the question as `murmurnet eval` gives the murmur, then the English roles' instructions
+(the solver sampled, the programmer's three greedy) and an anchor asked to answer in
+English (greedy), in one batch, as one round would ask them. The instructions are read from
+the shipped role files. Resumes from the output file.
 
     python benchmarks/results/eval-gsm8k-ja/english_working.py ROWS.jsonl OUT.jsonl
 """
@@ -15,6 +15,7 @@ from pathlib import Path
 from murmurnet import LoadOptions, ModelSpec
 from murmurnet.config import RunConfig, default_cache_folder
 from murmurnet.evaluation.dataset import load_rows
+from murmurnet.evaluation.prompting import question_for
 from murmurnet.models.registry import create_backend
 from murmurnet.murmur.prompts import stage_texts
 from murmurnet.roles.assignment import builtin_roles
@@ -38,9 +39,10 @@ backend = create_backend(
 done = {json.loads(line)["id"] for line in out.read_text().splitlines()} if out.exists() else set()
 with out.open("a", encoding="utf-8") as sink:
     for row in (r for r in load_rows(rows_path) if r.id not in done):
+        asked_text = question_for(row, "murmur")
         requests = [
             GenerationRequest(
-                messages=[Message(role="user", content=f"{row.question}\n\n{instruction}")],
+                messages=[Message(role="user", content=f"{asked_text}\n\n{instruction}")],
                 max_tokens=config.answer_tokens,
                 temperature=temperature,
                 seed=1001 + number,
