@@ -192,10 +192,14 @@ def _count_numbers(text: str, rules: _Rules) -> int:
 
 
 def _word_problem(text: str, rules: _Rules) -> list[Hit]:
-    cues = [cue for cue, pattern in (*rules.cues, *rules.weak_cues) if pattern.search(text)]
-    numbers = _count_numbers(text, rules) if cues else 0
-    if not numbers:
+    """A cue and a quantity; a weak cue needs two quantities ("iPhone 15の画面は何インチ？" asks
+    for a fact, not a sum)."""
+    cues = [cue for cue, pattern in rules.cues if pattern.search(text)]
+    weak = [cue for cue, pattern in rules.weak_cues if pattern.search(text)]
+    numbers = _count_numbers(text, rules) if cues or weak else 0
+    if not numbers or (not cues and numbers < 2):
         return []
+    cues += weak
     one, several = rules.word_problem_points
     points = several if numbers >= 2 else one
     return [Hit("calculation", f"word problem: {numbers} number(s), cue {cues[0]!r}", points)]

@@ -112,7 +112,7 @@ def test_question_types(text: str, kind: str) -> None:
         "chance that a random sweet is green?",
         # "How much" and units in katakana: no fixed list names them all.
         "ケンは1日に2マイル走ります。2週間で何マイル走りますか？",
-        "水槽には12ガロン入ります。今は半分です。あと何ガロン入れれば満タンですか？",
+        "水槽には12ガロン入ります。今は5ガロン入っています。あと何ガロン入れれば満タンですか？",
         "1冊300ページの本を3冊読みました。全部でどれだけのページを読みましたか？",
         "1回のケーキに砂糖を大さじ3杯使います。4回焼くには大さじ何杯必要ですか？",
         "花子は時給1200円で1日5時間働きます。6日間で稼ぐ金額はどれくらいですか？",
@@ -225,6 +225,10 @@ def test_a_pasted_text_then_a_question_is_exact_not_a_sum() -> None:
     assert read_question(f"{story}\nHow many apples does he have now?").kind == "calculation"
     # "How much" after a pasted text asks for a phrase of it, not for a sum.
     assert read_question(f"{article}\nヴィエンチャンの水位はどのくらい変わるか。").kind == "exact"
+
+
+def test_a_unit_in_katakana_with_one_quantity_asks_for_a_fact() -> None:
+    assert classify("iPhone 15の画面は何インチですか？") != "calculation"
 
 
 @pytest.mark.parametrize(
