@@ -30,7 +30,7 @@ from murmurnet.evaluation.scoring import score
 from murmurnet.evaluation.stats import bootstrap_ci, paired_difference
 from murmurnet.murmur.prompts import stage_texts
 from murmurnet.murmur.short import Ballot, ballot_key, program_weight, span_source, tally
-from murmurnet.question import listed_options
+from murmurnet.options import listed_options
 from murmurnet.tools.calculator import program_in
 
 FAILED_MARKS = tuple(stage_texts(language).tool_failed.split("{")[0] for language in ("en", "ja"))

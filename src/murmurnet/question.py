@@ -20,6 +20,7 @@ from typing import Any, Literal
 import yaml
 
 from murmurnet.errors import InputError
+from murmurnet.options import LABELLED_LINE, loosely_listed
 
 Language = Literal["ja", "en"]
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff66-\uff9f]")
@@ -225,71 +226,6 @@ def _option_list(text: str, asked: bool) -> str | None:
     return None
 
 
-_LABELLED_LINE = re.compile(
-    r"^\s*(?:\(?([a-hA-H]|10|[1-9])[).:]|([イロハニホヘトアイウエオカキ])\s*[.、)]|([①-⑩]))\s*(\S.*)$"
-)
-_LABEL_SEQUENCES = ("abcdefgh", "ABCDEFGH", "イロハニホヘト", "アイウエオカキ", "①②③④⑤⑥⑦⑧⑨⑩")
-_INLINE_OPTIONS = re.compile(r"^\s*(?:選択肢|choices|options)\s*[:：]\s*(.+)$", re.IGNORECASE)
-
-
-def _next_label(label: str) -> str | None:
-    if label.isascii() and label.isdigit():  # "①".isdigit() too, and int("①") fails
-        return str(int(label) + 1)
-    for sequence in _LABEL_SEQUENCES:
-        at = sequence.find(label)
-        if at >= 0:
-            return sequence[at + 1] if at + 1 < len(sequence) else None
-    return None
-
-
-def listed_options(text: str) -> list[str]:
-    """The answer options a question lists, in order, or [] when it lists none.
-
-    Options are lines labelled in sequence ("1. …", "(b) …", "イ、…", "③ …"), at least two, the
-    longest such run winning; or one "Choices: a, b, c" / "選択肢：a、b、c" line."""
-    return _option_lines(text)[0]
-
-
-def question_stem(text: str) -> str:
-    """The question without the lines that list its options: what a base model reads before
-    each option when it ranks them as answers (a cloze)."""
-    lines = text.splitlines()
-    listed = set(_option_lines(text)[1])
-    return "\n".join(line for at, line in enumerate(lines) if at not in listed).strip()
-
-
-def _option_lines(text: str) -> tuple[list[str], list[int]]:
-    """`listed_options`, and the numbers of the lines that list them."""
-    best: list[int] = []
-    run: list[int] = []
-    options: dict[int, str] = {}
-    expected: str | None = None
-    lines = text.splitlines()
-    for at, line in enumerate(lines):
-        match = _LABELLED_LINE.match(line)
-        label = next((g for g in match.groups()[:3] if g), "") if match else ""
-        if match and run and label == expected:
-            run.append(at)
-        elif match and label in {"1", "a", "A", "イ", "ア", "①"}:
-            run = [at]
-        else:
-            run = []
-        if match:
-            options[at] = match.group(4).strip()
-        expected = _next_label(label) if run else None
-        if len(run) >= 2 and len(run) > len(best):
-            best = list(run)
-    if best:
-        return [options[at] for at in best], best
-    for at, line in enumerate(lines):
-        inline = _INLINE_OPTIONS.match(line)
-        if inline:
-            found = [o.strip() for o in re.split(r"[、，,/／;；]", inline.group(1)) if o.strip()]
-            if len(found) >= 2:
-                return found, [at]
-    return [], []
-
-
 def _quoted_passage(text: str, rules: _Rules) -> bool:
     quoted = [m for m in _QUOTES.finditer(text) if len(m.group(0)) - 2 >= rules.quote_chars]
     block = "\n".join(line for line in text.splitlines() if line.startswith(">"))
@@ -328,7 +264,7 @@ def passage_and_question(text: str) -> tuple[str, str] | None:
     named = (
         _NAMED_ENDING.search(question)
         and not _TASK.search(question)
-        and not _LABELLED_LINE.match(question)  # the last of a list of options
+        and not LABELLED_LINE.match(question)  # the last of a list of options
     )
     return (passage, question) if asked or named else None
 
@@ -369,7 +305,7 @@ def explain(text: str) -> list[Hit]:
             hits.append(Hit(kind, f"{name} {match.group(0).strip()!r}", points))
     hits += _word_problem(folded, rules)
     asked = any(h.kind == "exact" for h in hits)
-    options = _option_list(folded, asked)
+    options = _option_list(folded, asked) or " … ".join(loosely_listed(_nfkc(text))[:2])
     if options:
         hits.append(Hit("exact", f"listed options {options}", rules.option_points))
     last = _asked_lines(folded)[-1:] or [""]

@@ -8,7 +8,7 @@ import pytest
 
 from murmurnet import MurmurNet, RunConfig, ScriptedBackend
 from murmurnet.errors import UnsupportedError
-from murmurnet.question import listed_options
+from murmurnet.options import listed_options
 from murmurnet.types import Message
 
 QUESTION = "主に食品を販売する所は？\n1. スーパー\n2. 洋品店\n3. 書店"
@@ -69,6 +69,21 @@ def test_plain_likelihood_on_a_model_that_cannot_score_is_a_typed_error() -> Non
         # a circled number is a digit to Python, but not one int() reads (JCQA dev row 266)
         ("① 書斎。 ② 書店。これはなに？\n1. 棚\n2. 図書館", ["棚", "図書館"]),
         ("どれ？\n① 棚\n② 図書館", ["棚", "図書館"]),
+        # All on one line, after the question or before it.
+        ("Who wrote it? a. Poe b. Twain c. Melville", ["Poe", "Twain", "Melville"]),
+        ("Which gas? (i) oxygen (ii) helium (iii) neon.", ["oxygen", "helium", "neon"]),
+        ("Options: 1. Rome 2. Oslo — which is in Norway?", ["Rome", "Oslo"]),
+        ("A synonym of big? 1) huge 2) tiny", ["huge", "tiny"]),
+        ("①犬 ②猫 ③鳥　この中で飛ぶのは？", ["犬", "猫", "鳥"]),
+        ("正しいものを選べ (1) 月は光る (2) 水は燃える", ["月は光る", "水は燃える"]),
+        ("素数はどれ？　ア. 21　イ. 23　ウ. 25", ["21", "23", "25"]),
+        # A bare capital or kana, in a run of three lines.
+        ("Boils at?\nA 90°C\nB 100°C\nC 110°C", ["90°C", "100°C", "110°C"]),
+        ("哺乳類は？\nア クジラ\nイ サメ\nウ マグロ", ["クジラ", "サメ", "マグロ"]),
+        # Not options: a plan on one line, two bare capitals, prose.
+        ("手順 1. 混ぜる 2. 焼く 3. 冷ます", []),
+        ("Grades:\nA good\nB fine", []),
+        ("I met a. Smith and b. Jones.", []),
     ],
 )
 def test_listed_options(text: str, options: list[str]) -> None:

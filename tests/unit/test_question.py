@@ -9,6 +9,7 @@ import yaml
 
 from murmurnet.errors import InputError
 from murmurnet.evaluation.prompting import _INSTRUCTIONS, _LABELS, _PLAIN_LABELS, _PLAIN_REQUESTS
+from murmurnet.options import question_stem
 from murmurnet.question import (
     _keyword,
     asked_question,
@@ -17,7 +18,6 @@ from murmurnet.question import (
     explain,
     normalise,
     passage_and_question,
-    question_stem,
     read_question,
 )
 
@@ -132,6 +132,10 @@ def test_calculations_are_read_from_the_question(text: str) -> None:
         "日本の首都はどれですか。\nア．大阪\nイ．東京\nウ．京都",
         "次のうち、哺乳類はどれですか。\n①サメ\n②クジラ\n③マグロ",
         "太陽系で一番大きい惑星はどれ？",
+        "Who painted the Mona Lisa? a. Michelangelo b. Leonardo da Vinci c. Raphael",
+        "The options are: (i) photosynthesis (ii) respiration (iii) transpiration. Which releases"
+        " oxygen?",
+        "次のうち哺乳類はどれですか。\nア クジラ\nイ サメ\nウ マグロ",
         "Is a tomato a fruit or a vegetable?",
         "トマトは果物か野菜か？",
         "トマトは果物か野菜か\n答え:",  # the question is the line before an opened answer

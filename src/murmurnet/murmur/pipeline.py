@@ -31,7 +31,8 @@ from murmurnet.models.registry import ModelPool
 from murmurnet.murmur.context import TASK_RESERVE, RunContext, TokenSink
 from murmurnet.murmur.prompts import stage_texts
 from murmurnet.murmur.strategies import StageModels, get_strategy
-from murmurnet.question import listed_options, read_question
+from murmurnet.options import listed_options
+from murmurnet.question import read_question
 from murmurnet.roles import assign_roles
 from murmurnet.types import Answer, BlackboardEntry, EntryKind
 

@@ -52,7 +52,8 @@ from murmurnet.murmur import agreement
 from murmurnet.murmur.context import RunContext
 from murmurnet.murmur.span_cut import cut_span
 from murmurnet.murmur.stages import CHECKED_WEIGHT, record_agreement, with_program_output
-from murmurnet.question import has_pasted_text, listed_options, question_stem
+from murmurnet.options import listed_options, question_stem
+from murmurnet.question import has_pasted_text
 from murmurnet.roles import agent_temperature
 from murmurnet.tools.calculator import program_in
 from murmurnet.types import Completion, ContinuationScore, EntryKind, GenerationRequest, Message

@@ -15,7 +15,7 @@ from murmurnet.murmur import agreement, open_answer, pivot, short, stages
 from murmurnet.murmur.citations import sources
 from murmurnet.murmur.context import RunContext, TokenSink
 from murmurnet.murmur.prompts import single_messages
-from murmurnet.question import listed_options
+from murmurnet.options import listed_options
 from murmurnet.types import EntryKind, GenerationRequest
 
 SHORT_ANSWER_KINDS = frozenset({"calculation", "exact", "factoid"})

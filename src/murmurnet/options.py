@@ -1,0 +1,169 @@
+"""The options a question lists, and where they are in its text.
+
+A question that lists options is answered by ranking them (`murmur.short.likeliest_option`),
+the murmur's largest gain on the dev rows; an option list that is not found sends the
+question to a vote or a discussion instead. People lay options out in many ways: one per
+line ("1. …", "(b) …", "イ、…", "③ …", or a bare "A 清少納言" in a run of three), all on one
+line after the question ("a. Michelangelo b. Leonardo c. Raphael", "(i) … (ii) …"), or as
+"Choices: a, b, c" / "選択肢：a、b、c".
+"""
+
+from __future__ import annotations
+
+import re
+
+LABELLED_LINE = re.compile(
+    r"^\s*(?:\(?([a-hA-H]|10|[1-9])[).:]|([イロハニホヘトアイウエオカキ])\s*[.、)]|([①-⑩]))\s*(\S.*)$"
+)
+"""A line that starts with an option's label; group 4 is the option."""
+_BARE_LABEL = re.compile(r"^\s*([A-Hアイウエオカキロハニホ])\s+(\S.*)$")
+_BARE_RUN = 3
+"""A bare capital is a label only in a run of this many lines: "A dog" alone is a sentence."""
+_LABEL_SEQUENCES = ("abcdefgh", "ABCDEFGH", "イロハニホヘト", "アイウエオカキ", "①②③④⑤⑥⑦⑧⑨⑩")
+_ROMAN = ("i", "ii", "iii", "iv", "v", "vi", "vii", "viii")
+_CHOICES_LINE = re.compile(r"^\s*(?:選択肢|choices|options)\s*[:：]\s*(.+)$", re.IGNORECASE)
+_INLINE_LABEL = re.compile(
+    r"(?:^|(?<=[\s:：?？、,。]))(?:[(（](?P<paren>[a-hA-H1-9]|[ivx]{1,4})[)）]\s+"
+    r"|(?P<dot>[a-hA-H1-9])[.)]\s+|(?P<kana>[アイウエオカキロハニホ])\s*[.、)．]\s*|(?P<circled>[①-⑩])\s*)"
+    r"(?=\S)"
+)
+_INLINE_END = re.compile(
+    r"\s+[—–-]\s+|[?？]|。|\u3000|\.\s+(?=\S)|\.$|\s+(?=which\b|what\b|who\b)", re.IGNORECASE
+)
+"""Where the last option on a line ends, when the question goes on after it."""
+
+
+def next_label(label: str, first: str = "") -> str | None:
+    """The label that follows `label` in the sequence that starts with `first` (1 → 2,
+    b → c, ii → iii; イ → ロ after イ, イ → ウ after ア)."""
+    if label.isascii() and label.isdigit():  # "①".isdigit() too, and int("①") fails
+        return str(int(label) + 1)
+    if label in _ROMAN:
+        at = _ROMAN.index(label)
+        return _ROMAN[at + 1] if at + 1 < len(_ROMAN) else None
+    for sequence in _LABEL_SEQUENCES:
+        if first and first not in sequence:
+            continue
+        at = sequence.find(label)
+        if at >= 0:
+            return sequence[at + 1] if at + 1 < len(sequence) else None
+    return None
+
+
+def listed_options(text: str) -> list[str]:
+    """The answer options a question lists, in order, or [] when it lists none: labelled
+    lines in sequence (at least two, the longest run winning), else options labelled in
+    sequence on one line (three, or two after a question mark), else a "Choices:" line."""
+    return option_lines(text)[0]
+
+
+def question_stem(text: str) -> str:
+    """The question without the lines that list its options (nor the options on its own
+    line): what a base model reads before each option when it ranks them (a cloze)."""
+    options, at = option_lines(text)
+    lines = text.splitlines()
+    stem = [line for n, line in enumerate(lines) if n not in at]
+    inline = _inline(lines[at[0]]) if len(at) == 1 and len(options) > 1 else None
+    if inline:
+        line, (start, end) = lines[at[0]], inline[1]
+        rest = line[end:].lstrip(" —–-.")
+        stem.insert(at[0], " ".join(f"{line[:start]} {rest}".split()))
+    return "\n".join(line for line in stem if line.strip()).strip()
+
+
+def loosely_listed(text: str) -> list[str]:
+    """Options in the layouts without punctuation after each label: a run of bare capitals,
+    or all on one line. (The classifier's own rules see the other layouts, and read numbered
+    lines as options only after a question: "1. Buy milk\n2. Call mom" is a list.)"""
+    lines = text.splitlines()
+    bare = _labelled_run(lines, _BARE_LABEL, _BARE_RUN)
+    if bare:
+        return bare[0]
+    return next((found[0] for found in map(_inline, lines) if found), [])
+
+
+def option_lines(text: str) -> tuple[list[str], list[int]]:
+    """`listed_options`, and the numbers of the lines that hold them."""
+    lines = text.splitlines()
+    for labelled in (
+        _labelled_run(lines, LABELLED_LINE, 2),
+        _labelled_run(lines, _BARE_LABEL, _BARE_RUN),
+    ):
+        if labelled:
+            return labelled
+    for at, line in enumerate(lines):
+        found = _inline(line)
+        if found:
+            return found[0], [at]
+    for at, line in enumerate(lines):
+        choices = _CHOICES_LINE.match(line)
+        if choices:
+            found_list = [
+                o.strip() for o in re.split(r"[、，,/／;；]", choices.group(1)) if o.strip()
+            ]
+            if len(found_list) >= 2:
+                return found_list, [at]
+    return [], []
+
+
+def _labelled_run(
+    lines: list[str], pattern: re.Pattern[str], least: int
+) -> tuple[list[str], list[int]] | None:
+    best: list[int] = []
+    run: list[int] = []
+    options: dict[int, str] = {}
+    expected: str | None = None
+    for at, line in enumerate(lines):
+        match = pattern.match(line)
+        groups = match.groups()[:-1] if match else ()
+        label = next((g for g in groups if g), "")
+        if match and run and label == expected:
+            run.append(at)
+        elif match and label in {"1", "a", "A", "イ", "ア", "①"}:
+            run = [at]
+        else:
+            run = []
+        if match:
+            options[at] = match.groups()[-1].strip()
+        expected = next_label(label, _first(lines, run, pattern)) if run else None
+        if len(run) >= least and len(run) > len(best):
+            best = list(run)
+    return ([options[at] for at in best], best) if best else None
+
+
+def _inline(line: str) -> tuple[list[str], tuple[int, int]] | None:
+    """Options labelled in sequence on one line, and the span of the line they take. Numbers
+    count only after a question mark or "Options:" (「手順 1. 混ぜる 2. 焼く」 is a plan);
+    letters need three labels, or two after one."""
+    marks = list(_INLINE_LABEL.finditer(line))
+    for first, mark in enumerate(marks):
+        if _label(mark) not in {"1", "a", "A", "i", "ア", "イ", "①"}:
+            continue
+        run = [mark]
+        for later in marks[first + 1 :]:
+            if _label(later) == next_label(_label(run[-1]), _label(mark)):
+                run.append(later)
+        before = line[: mark.start()]
+        asked = bool(re.search(r"[?？]|どれ|選|choices|options", before, re.IGNORECASE))
+        if (_label(mark) == "1" and not asked) or len(run) < (2 if asked else 3):
+            continue
+        starts = [m.end() for m in run]
+        ends = [m.start() for m in run[1:]]
+        options = [line[s:e] for s, e in zip(starts, ends, strict=False)]
+        last = line[starts[-1] :]
+        tail = _INLINE_END.search(last)
+        options.append(last[: tail.start()] if tail else last)
+        options = [option.strip(" \u3000,、;；") for option in options]
+        if all(options):
+            return options, (run[0].start(), starts[-1] + (tail.start() if tail else len(last)))
+    return None
+
+
+def _first(lines: list[str], run: list[int], pattern: re.Pattern[str]) -> str:
+    """The label the run of lines starts with."""
+    match = pattern.match(lines[run[0]])
+    return next((g for g in match.groups()[:-1] if g), "") if match else ""
+
+
+def _label(mark: re.Match[str]) -> str:
+    return next(label for label in mark.groups() if label)
