@@ -226,12 +226,18 @@ def _option_list(text: str, asked: bool) -> str | None:
     return None
 
 
+def _width(text: str) -> int:
+    """A text's length with each Japanese character counted twice: 「会議には開発部から8人が
+    参加した。」 says as much as a sentence twice its length in English."""
+    return len(text) + len(_JAPANESE.findall(text))
+
+
 def _quoted_passage(text: str, rules: _Rules) -> bool:
-    quoted = [m for m in _QUOTES.finditer(text) if len(m.group(0)) - 2 >= rules.quote_chars]
+    quoted = [m for m in _QUOTES.finditer(text) if _width(m.group(0)[1:-1]) >= rules.quote_chars]
     block = "\n".join(line for line in text.splitlines() if line.startswith(">"))
     if quoted:
         outside = _QUOTES.sub(" ", text)
-    elif len(block) >= rules.quote_chars:
+    elif _width(block) >= rules.quote_chars:
         outside = "\n".join(line for line in text.splitlines() if not line.startswith(">"))
     else:
         return False
@@ -258,7 +264,7 @@ def passage_and_question(text: str) -> tuple[str, str] | None:
     if len(lines) < 2:
         return None
     passage, question = "\n".join(lines[:-1]), lines[-1].strip()
-    if len(passage) < _rules().passage_chars or len(question) * 2 > len(passage):
+    if _width(passage) < _rules().passage_chars or _width(question) * 2 > _width(passage):
         return None
     asked = _QUESTION_WORDS.search(_fold(question)) or _QUIZ_ENDING.search(question)
     named = (

@@ -56,7 +56,15 @@ def test_language(text: str, language: str) -> None:
         ("1. Buy milk\n2. Call mom\nHow should I plan my day?", "planning"),
         ("こんにちは、元気ですか？", "conversational"),
         ("Hi!", "conversational"),
-        ("What is the boiling point of water?", "informational"),
+        ("What is the boiling point of water?", "factoid"),
+        ("How many bones are in the adult human body?", "factoid"),
+        ("What's the chemical formula for table salt?", "factoid"),
+        ("longest river in Africa?", "factoid"),
+        ("富士山の高さは？", "factoid"),
+        ("金の元素記号って何だっけ", "factoid"),
+        ("日本の都道府県はいくつある？", "factoid"),
+        ("東京スカイツリーの高さは何メートル？", "factoid"),
+        ("京都に3日間行くんだけど、どこを回ればいい？", "informational"),  # advice, not a fact
         ("光合成とは何ですか？", "informational"),
         ("What is photosynthesis?", "informational"),
         ("Which planet is the largest?", "factoid"),
@@ -110,6 +118,12 @@ def test_question_types(text: str, kind: str) -> None:
         "Five numbers add up to 10 and the first two are equal. What can they be?",
         "Carter has 20 green and 20 red sweets and eats 12 green ones. What is the percentage "
         "chance that a random sweet is green?",
+        "Convert 68 degrees Fahrenheit to Celsius",
+        "2.5 kg in pounds? use 1 kg = 2.2 lb",
+        "A rectangle is 12 cm long and 7 cm wide. Find its perimeter.",
+        "1000円札で780円の買い物をしたらおつりは",
+        "12人で36000円の食事代を割り勘。一人あたり",
+        "ペンキ1缶で12平方メートル塗れます。縦4m、横9mの壁を塗るには何缶必要ですか？",
         # "How much" and units in katakana: no fixed list names them all.
         "ケンは1日に2マイル走ります。2週間で何マイル走りますか？",
         "水槽には12ガロン入ります。今は5ガロン入っています。あと何ガロン入れれば満タンですか？",
@@ -229,6 +243,15 @@ def test_a_pasted_text_then_a_question_is_exact_not_a_sum() -> None:
     assert read_question(f"{story}\nHow many apples does he have now?").kind == "calculation"
     # "How much" after a pasted text asks for a phrase of it, not for a sum.
     assert read_question(f"{article}\nヴィエンチャンの水位はどのくらい変わるか。").kind == "exact"
+
+
+def test_a_short_pasted_text_in_japanese_is_a_text() -> None:
+    """Japanese says as much in half the characters: a short paragraph is still a text."""
+    text = (
+        "ハチドリは1秒間に約50回羽ばたく小さな鳥で、主に南北アメリカ大陸に生息する。花の蜜を主食とする。"
+        "\nハチドリは主に何を食べる？"
+    )
+    assert read_question(text).kind == "exact", explain(text)
 
 
 def test_a_unit_in_katakana_with_one_quantity_asks_for_a_fact() -> None:
