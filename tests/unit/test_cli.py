@@ -329,7 +329,7 @@ def test_ask_with_a_knowledge_base_cites_its_sources(
     assert code == 0, err
     cfg = scripted_config(tmp_path, ["a", "b", "s", "It is as [1] says."])
     code, out, _ = run_cli(
-        capsys, "ask", "What is the boiling point of water?", "--json", "--kb", "t",
+        capsys, "ask", "Why does sourdough bread rise?", "--json", "--kb", "t",
         "--config", str(cfg), "--internal-model", "fake", "--top-k", "2",
     )  # fmt: skip
     data = json.loads(out)
@@ -338,7 +338,7 @@ def test_ask_with_a_knowledge_base_cites_its_sources(
     assert data["answer"].startswith("It is as [1] says.\n\nSources:\n[1] ")
     assert "[2]" not in data["answer"]  # only the cited passage is listed
     code, out, _ = run_cli(
-        capsys, "ask", "What is the boiling point of water?", "--json", "--kb", "t", "--no-rag",
+        capsys, "ask", "Why does sourdough bread rise?", "--json", "--kb", "t", "--no-rag",
         "--config", str(cfg), "--internal-model", "fake",
     )  # fmt: skip
     data = json.loads(out)
