@@ -171,6 +171,12 @@ def test_a_closed_pipe_stops_the_real_engine() -> None:
     [
         ("雨の日に外を歩くときに差すものは？\n1. 本\n2. 傘\n3. 皿\n4. 靴", "傘"),
         ("What do bees make?\n1. honey\n2. glass\n3. paper\n4. steel", "honey"),
+        # options on the question's line, and bare kana labels (no punctuation after them)
+        (
+            "Who painted the Mona Lisa? a. Michelangelo b. Leonardo da Vinci c. Raphael",
+            "Leonardo da Vinci",
+        ),
+        ("「枕草子」の作者は？\nア 紫式部\nイ 清少納言\nウ 和泉式部", "清少納言"),
     ],
 )
 def test_gemma_ranks_the_options_of_a_choice_question(
