@@ -22,6 +22,10 @@ _BARE_RUN = 3
 _LABEL_SEQUENCES = ("abcdefgh", "ABCDEFGH", "イロハニホヘト", "アイウエオカキ", "①②③④⑤⑥⑦⑧⑨⑩")
 _ROMAN = ("i", "ii", "iii", "iv", "v", "vi", "vii", "viii")
 _CHOICES_LINE = re.compile(r"^\s*(?:選択肢|choices|options)\s*[:：]\s*(.+)$", re.IGNORECASE)
+_HEADER = re.compile(r"^\s*(?:選択肢|choices|options)\s*[:：]?\s*$", re.IGNORECASE)
+_BULLET = re.compile(r"^\s*(?:[-*•・])\s*(?=\S)")
+_PICK = re.compile(r"\b(?:which|choose|pick|select)\b|どれ|どの|選", re.IGNORECASE)
+_LONGEST_OPTION = 60
 _INLINE_LABEL = re.compile(
     r"(?:^|(?<=[\s:：?？、,。]))(?:[(（](?P<paren>[a-hA-H1-9]|[ivx]{1,4})[)）]\s+"
     r"|(?P<dot>[a-hA-H1-9])[.)]\s+|(?P<kana>[アイウエオカキロハニホ])\s*[.、)．]\s*|(?P<circled>[①-⑩])\s*)"
@@ -72,38 +76,77 @@ def question_stem(text: str) -> str:
 
 
 def loosely_listed(text: str) -> list[str]:
-    """Options in the layouts without punctuation after each label: a run of bare capitals,
-    or all on one line. (The classifier's own rules see the other layouts, and read numbered
-    lines as options only after a question: "1. Buy milk\n2. Call mom" is a list.)"""
-    lines = text.splitlines()
-    bare = _labelled_run(lines, _BARE_LABEL, _BARE_RUN)
-    if bare:
-        return bare[0]
-    return next((found[0] for found in map(_inline, lines) if found), [])
+    """Options in every layout but numbered lines, which the classifier's own rules read as
+    options only after a question ("1. Buy milk\n2. Call mom" is a list)."""
+    return _found(text.splitlines(), numbered=False)[0]
 
 
 def option_lines(text: str) -> tuple[list[str], list[int]]:
     """`listed_options`, and the numbers of the lines that hold them."""
-    lines = text.splitlines()
-    for labelled in (
-        _labelled_run(lines, LABELLED_LINE, 2),
-        _labelled_run(lines, _BARE_LABEL, _BARE_RUN),
-    ):
-        if labelled:
-            return labelled
-    for at, line in enumerate(lines):
-        found = _inline(line)
+    return _found(text.splitlines(), numbered=True)
+
+
+def _found(lines: list[str], numbered: bool) -> tuple[list[str], list[int]]:
+    finders = (_numbered, _bare, _one_line, _choices_line, _under_header, _bullets)
+    for finder in finders[0 if numbered else 1 :]:
+        found = finder(lines)
         if found:
-            return found[0], [at]
+            return found
+    return [], []
+
+
+def _numbered(lines: list[str]) -> tuple[list[str], list[int]] | None:
+    return _labelled_run(lines, LABELLED_LINE, 2)
+
+
+def _bare(lines: list[str]) -> tuple[list[str], list[int]] | None:
+    return _labelled_run(lines, _BARE_LABEL, _BARE_RUN)
+
+
+def _one_line(lines: list[str]) -> tuple[list[str], list[int]] | None:
+    return next(((found[0], [at]) for at, found in enumerate(map(_inline, lines)) if found), None)
+
+
+def _choices_line(lines: list[str]) -> tuple[list[str], list[int]] | None:
+    """ "Choices: a, b, c" / 「選択肢：a、b、c」."""
     for at, line in enumerate(lines):
         choices = _CHOICES_LINE.match(line)
         if choices:
-            found_list = [
-                o.strip() for o in re.split(r"[、，,/／;；]", choices.group(1)) if o.strip()
-            ]
-            if len(found_list) >= 2:
-                return found_list, [at]
-    return [], []
+            found = [o.strip() for o in re.split(r"[、，,/／;；]", choices.group(1)) if o.strip()]
+            if len(found) >= 2:
+                return found, [at]
+    return None
+
+
+def _under_header(lines: list[str]) -> tuple[list[str], list[int]] | None:
+    """A 「選択肢：」 / "Options:" line alone, then one option per line up to a blank line or
+    a question."""
+    for at, line in enumerate(lines):
+        if not _HEADER.match(line):
+            continue
+        run = []
+        for below in range(at + 1, len(lines)):
+            option = lines[below].strip()
+            if not option or option[-1] in "?？" or len(option) > _LONGEST_OPTION:
+                break
+            run.append(below)
+        if len(run) >= 2:
+            return [lines[n].strip() for n in run], [at, *run]
+    return None
+
+
+def _bullets(lines: list[str]) -> tuple[list[str], list[int]] | None:
+    """Bulleted lines ("- Pacific", 「・太平洋」) in a question that asks to pick one: a
+    bulleted list is as often what the asker has ("What can I cook with:\n- rice\n- eggs")."""
+    if not any(_PICK.search(line) for line in lines):
+        return None
+    run = [n for n, line in enumerate(lines) if _BULLET.match(line)]
+    if len(run) < 2 or run != list(range(run[0], run[0] + len(run))):
+        return None
+    options = [_BULLET.sub("", lines[n]).strip() for n in run]
+    if any(len(option) > _LONGEST_OPTION for option in options):
+        return None
+    return options, run
 
 
 def _labelled_run(

@@ -80,7 +80,11 @@ def test_plain_likelihood_on_a_model_that_cannot_score_is_a_typed_error() -> Non
         # A bare capital or kana, in a run of three lines.
         ("Boils at?\nA 90°C\nB 100°C\nC 110°C", ["90°C", "100°C", "110°C"]),
         ("哺乳類は？\nア クジラ\nイ サメ\nウ マグロ", ["クジラ", "サメ", "マグロ"]),
-        # Not options: a plan on one line, two bare capitals, prose.
+        # Under a header line, or bulleted in a question that asks to pick one.
+        ("どれ？\n選択肢：\n鎌倉幕府\n室町幕府\n江戸幕府", ["鎌倉幕府", "室町幕府", "江戸幕府"]),
+        ("Which is largest?\n- Atlantic\n- Pacific", ["Atlantic", "Pacific"]),
+        # Not options: a plan on one line, two bare capitals, prose, what the asker has.
+        ("What can I cook with:\n- rice\n- eggs", []),
         ("手順 1. 混ぜる 2. 焼く 3. 冷ます", []),
         ("Grades:\nA good\nB fine", []),
         ("I met a. Smith and b. Jones.", []),
