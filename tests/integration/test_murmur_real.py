@@ -152,6 +152,15 @@ def test_open_questions_by_default_plain_in_english_recalled_in_english_for_japa
     assert "この答えを使って" not in japanese.text
 
 
+def test_an_english_question_of_fact_is_the_plain_answer(qwen: Backend) -> None:
+    """Two sampled agents outvoted a right plain answer 3 times in 60, never the other way
+    (benchmarks/results/factoid-en/)."""
+    answer = ask({"default": qwen}, "What is the capital of Turkey?")
+    (call,) = answer.timings
+    assert answer.contributions() == [] and call.agent is None
+    assert "Ankara" in answer.text
+
+
 def test_a_closed_pipe_stops_the_real_engine() -> None:
     """`murmurnet ask … | head -1` once hung: the engine's worker died on BrokenPipeError."""
     env = {**os.environ, "MURMURNET_CACHE_FOLDER": str(default_cache_folder())}

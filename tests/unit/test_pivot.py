@@ -31,14 +31,14 @@ def test_a_japanese_question_of_fact_is_recalled_in_english_and_written_in_japan
     assert bilingual.role == "bilingual" and bilingual.text == "The capital of Japan is Tokyo."
 
 
-def test_an_english_question_of_fact_takes_the_vote() -> None:
-    fake = ScriptedBackend(
-        lambda r: {"plain": "Paris."}.get(r.tag or "", "The capital is Paris.\nAnswer: Paris")
-    )
+def test_an_english_question_of_fact_gets_the_plain_answer_as_it_streams() -> None:
+    """No sampled agents to outvote it (benchmarks/results/factoid-en/)."""
+    fake = ScriptedBackend(lambda r: {"plain": "Ankara."}.get(r.tag or "", "Istanbul."))
+    streamed: list[str] = []
     with MurmurNet(RunConfig(), backends={"default": fake}) as net:
-        answer = net.ask("What is the capital of France?")
-    assert answer.text == "Paris."  # one answer, told in the plain reply's words
-    assert [r.tag for r in fake.requests] == ["plain", "round 1/agent 2", "round 1/agent 3"]
+        answer = net.ask("What is the capital of Turkey?", on_token=streamed.append)
+    assert answer.text == "Ankara." == "".join(streamed)
+    assert [r.tag for r in fake.requests] == ["plain"]
 
 
 def test_without_an_english_answer_the_japanese_vote_answers() -> None:

@@ -70,8 +70,9 @@ def murmur(ctx: RunContext, models: StageModels, sink: TokenSink | None) -> str:
     (with no readable answer, the plain reply as it is; a choice goes by the options'
     likelihood); the output agent writes only when the vote is split and `--split-vote
     discuss` asks for a second round, or when even the plain reply is empty. A Japanese
-    question of fact is recalled in English and written back (`pivot`), and so is a Japanese
-    open question; an English one gets the plain answer (`open_answer`): judged blind, the
+    question of fact is recalled in English and written back (`pivot`); an English one gets
+    the plain answer (`_fact_in_its_own_language`). A Japanese open question is recalled in
+    English too, an English one gets the plain answer (`open_answer`): judged blind, the
     plain answer was better than both the discussion and the agreement of the bundled
     model's agents, and the Japanese one recalled in English better than it
     (benchmarks/results/open-agreement/). An open question with documents, more than one
@@ -87,6 +88,8 @@ def murmur(ctx: RunContext, models: StageModels, sink: TokenSink | None) -> str:
             written := pivot.recall_and_write(ctx, models.internal, models.output)
         ):
             return finish(ctx, written, sink, streamed=False)
+        if _fact_in_its_own_language(ctx):
+            return plain(ctx, models, sink)
         voted = short.short_answer(ctx, models.internal, models.choice)
         if voted is not None and not (voted.split and cfg.split_vote == "discuss"):
             return finish(ctx, voted.text, sink, streamed=False)
@@ -121,6 +124,19 @@ def murmur(ctx: RunContext, models: StageModels, sink: TokenSink | None) -> str:
         return finish(ctx, written, sink, streamed=True)
     ctx.cancel.raise_if_cancelled()
     return finish(ctx, stages.write_output(ctx, models.output, sink), sink, streamed=True)
+
+
+def _fact_in_its_own_language(ctx: RunContext) -> bool:
+    """An English question of fact, no options, no documents: the plain answer answers it.
+    On 60 such questions the vote of the plain answer and two sampled agents was right on
+    none the plain answer missed and wrong on 3 it had right (two sampled agents agreeing on
+    a wrong capital or painter; benchmarks/results/factoid-en/), at 4× its seconds."""
+    return (
+        ctx.question.kind == "factoid"
+        and ctx.question.language == ctx.language == "en"
+        and not listed_options(ctx.question.text)
+        and not ctx.board.entries(EntryKind.PASSAGE)
+    )
 
 
 def _discuss(ctx: RunContext, models: StageModels, answers: list[str]) -> None:
