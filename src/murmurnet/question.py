@@ -96,6 +96,14 @@ _QUIZ_ENDING = re.compile(
 # that ends so, without a full stop, asks for what it names, unless it names a task
 # ("この文章の要約", "英語に翻訳"); a request ends in kana ("訳してほしい").
 _NAMED_ENDING = re.compile(r"(?:[\u3400-\u9fff\u30a0-\u30ffー]|こと|もの|ところ)\s*$")
+# Advice asked after the asker's own story is not answered by a phrase of it: 「転職するか迷って
+# います。…\nどう考えたらいいでしょうか」 (a Japanese character counts twice towards a pasted
+# text's length, so a few lines of context now reach it).
+_ADVICE = re.compile(
+    r"どう(?:考え|すれば|したら|する)|(?:ばいい|たらいい|べき|おすすめ|アドバイス)"
+    r"|\b(?:should i|should we|what should|how should|how do i|how can i|advice|recommend)\b",
+    re.IGNORECASE,
+)
 _TASK = re.compile(
     r"(?:要約|翻訳|説明|解説|修正|作成|添削|校正|訂正|分析|評価|比較|整理|チェック|レビュー|リライト)\s*$"
 )
@@ -265,6 +273,8 @@ def passage_and_question(text: str) -> tuple[str, str] | None:
         return None
     passage, question = "\n".join(lines[:-1]), lines[-1].strip()
     if _width(passage) < _rules().passage_chars or _width(question) * 2 > _width(passage):
+        return None
+    if _ADVICE.search(question):
         return None
     asked = _QUESTION_WORDS.search(_fold(question)) or _QUIZ_ENDING.search(question)
     named = (

@@ -254,6 +254,13 @@ def test_a_short_pasted_text_in_japanese_is_a_text() -> None:
     assert read_question(text).kind == "exact", explain(text)
 
 
+def test_advice_asked_after_the_askers_own_story_is_not_a_question_about_a_text() -> None:
+    story = (
+        "転職するか迷っています。\n今の会社は給料は悪くないけど、このままだと成長できない気がして…"
+    )
+    assert classify(f"{story}\nどう考えたらいいでしょうか") not in ("exact", "factoid")
+
+
 def test_a_unit_in_katakana_with_one_quantity_asks_for_a_fact() -> None:
     assert classify("iPhone 15の画面は何インチですか？") != "calculation"
 
