@@ -28,6 +28,7 @@ _HEADER = re.compile(r"^\s*(?:選択肢|choices|options)\s*[:：]?\s*$", re.IGNO
 _BULLET = re.compile(r"^\s*(?:[-*•・])\s*(?=\S)")
 _PICK = re.compile(r"\b(?:which|choose|pick|select)\b|どれ|どの|選", re.IGNORECASE)
 _LONGEST_OPTION = 60
+_ASKED = re.compile(r"[?？]|どれ|選|choices|options", re.IGNORECASE)
 _INLINE_LABEL = re.compile(
     r"(?:^|(?<=[\s:：?？、,。]))(?:[(（](?P<paren>[a-hA-H1-9]|[ivx]{1,4})[)）]\s+"
     r"|(?P<dot>[a-hA-H1-9])[.)]\s+|(?P<kana>[アイウエオカキロハニホ])\s*[.、)．]\s*|(?P<circled>[①-⑩])\s*)"
@@ -67,7 +68,8 @@ def question_stem(text: str) -> str:
     line): what a base model reads before each option when it ranks them (a cloze)."""
     options, at = option_lines(text)
     lines = text.splitlines()
-    stem = [line for n, line in enumerate(lines) if n not in at]
+    listed = set(at)
+    stem = [line for n, line in enumerate(lines) if n not in listed]
     inline = _inline(lines[at[0]]) if len(at) == 1 and len(options) > 1 else None
     if inline:
         line, (start, end) = lines[at[0]], inline[1]
@@ -180,15 +182,17 @@ def _inline(line: str) -> tuple[list[str], tuple[int, int]] | None:
     count only after a question mark or "Options:" (「手順 1. 混ぜる 2. 焼く」 is a plan);
     letters need three labels, or two after one."""
     marks = list(_INLINE_LABEL.finditer(line))
+    cue = _ASKED.search(line)
     for first, mark in enumerate(marks):
         if _label(mark) not in {"1", "a", "A", "i", "ア", "イ", "①"}:
             continue
         run = [mark]
-        for later in marks[first + 1 :]:
+        for later in (marks[n] for n in range(first + 1, len(marks))):
+            if _label(later) == _label(mark):
+                break  # another sequence starts: "a. x b. y" twice is two lists
             if _label(later) == next_label(_label(run[-1]), _label(mark)):
                 run.append(later)
-        before = line[: mark.start()]
-        asked = bool(re.search(r"[?？]|どれ|選|choices|options", before, re.IGNORECASE))
+        asked = cue is not None and cue.start() < mark.start()
         if (_label(mark) == "1" and not asked) or len(run) < (2 if asked else 3):
             continue
         starts = [m.end() for m in run]
