@@ -40,7 +40,7 @@ _INLINE_END = re.compile(
 """Where the last option on a line ends, when the question goes on after it."""
 
 
-def next_label(label: str, first: str = "") -> str | None:
+def _next_label(label: str, first: str = "") -> str | None:
     """The label that follows `label` in the sequence that starts with `first` (1 → 2,
     b → c, ii → iii; イ → ロ after イ, イ → ウ after ア)."""
     if label.isascii() and label.isdigit():  # "①".isdigit() too, and int("①") fails
@@ -60,13 +60,13 @@ def next_label(label: str, first: str = "") -> str | None:
 def listed_options(text: str) -> list[str]:
     """The answer options a question lists, in order, or [] when it lists none (the first
     layout found, in the module's order; of labelled lines, the longest run)."""
-    return option_lines(text)[0]
+    return _option_lines(text)[0]
 
 
 def question_stem(text: str) -> str:
     """The question without the lines that list its options (nor the options on its own
     line): what a base model reads before each option when it ranks them (a cloze)."""
-    options, at = option_lines(text)
+    options, at = _option_lines(text)
     lines = text.splitlines()
     listed = set(at)
     stem = [line for n, line in enumerate(lines) if n not in listed]
@@ -84,7 +84,7 @@ def loosely_listed(text: str) -> list[str]:
     return _found(text.splitlines(), numbered=False)[0]
 
 
-def option_lines(text: str) -> tuple[list[str], list[int]]:
+def _option_lines(text: str) -> tuple[list[str], list[int]]:
     """`listed_options`, and the numbers of the lines that hold them."""
     return _found(text.splitlines(), numbered=True)
 
@@ -171,7 +171,7 @@ def _labelled_run(
             run = []
         if match:
             options[at] = match.groups()[-1].strip()
-        expected = next_label(label, _first(lines, run, pattern)) if run else None
+        expected = _next_label(label, _first(lines, run, pattern)) if run else None
         if len(run) >= least and len(run) > len(best):
             best = list(run)
     return ([options[at] for at in best], best) if best else None
@@ -190,7 +190,7 @@ def _inline(line: str) -> tuple[list[str], tuple[int, int]] | None:
         for later in (marks[n] for n in range(first + 1, len(marks))):
             if _label(later) == _label(mark):
                 break  # another sequence starts: "a. x b. y" twice is two lists
-            if _label(later) == next_label(_label(run[-1]), _label(mark)):
+            if _label(later) == _next_label(_label(run[-1]), _label(mark)):
                 run.append(later)
         asked = cue is not None and cue.start() < mark.start()
         if (_label(mark) == "1" and not asked) or len(run) < (2 if asked else 3):
