@@ -1,6 +1,7 @@
 """Seconds to read a huge question: its type, its options and its stem, on 200,000-character
-inputs of the layouts the options reader tries. Reading must stay linear in the text: a
-first version of the one-line options reader took 34 s on the first input below.
+inputs of the layouts the options reader tries. Reading must stay linear in the text: the
+first version of the one-line options reader had not finished the first input below after
+10 minutes (34 s after a first fix).
 
     python benchmarks/bench_question_reading.py
 """
