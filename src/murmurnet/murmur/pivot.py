@@ -27,14 +27,18 @@ def applies(ctx: RunContext, open_question: bool = False) -> bool:
     """A question of fact (or an open question) in a language with an English recall prompt
     and a task to write it back, with no passages (a passage in the question's language is
     read as it is) and no earlier turns (「それはどこですか？」 means nothing without them)."""
-    task = ctx.texts.from_english_open_task if open_question else ctx.texts.from_english_task
     return (
         (open_question or ctx.question.kind == "factoid")
         and ctx.texts.recall_in_english is not None
-        and task is not None
+        and _write_task(ctx, open_question) is not None
         and not ctx.board.entries(EntryKind.PASSAGE)
         and not ctx.board.entries(EntryKind.HISTORY)
     )
+
+
+def _write_task(ctx: RunContext, open_question: bool) -> str | None:
+    """The output agent's task that writes the English answer back (None: no such task)."""
+    return ctx.texts.from_english_open_task if open_question else ctx.texts.from_english_task
 
 
 def recall_and_write(
@@ -49,9 +53,7 @@ def recall_and_write(
     asked; benchmarks/results/open-agreement/). Nothing is streamed before it is read."""
     cfg = ctx.config
     question = ctx.question.text
-    written_task = (
-        ctx.texts.from_english_open_task if open_question else ctx.texts.from_english_task
-    )
+    written_task = _write_task(ctx, open_question)
     assert ctx.texts.recall_in_english is not None and written_task is not None
     recall = GenerationRequest(
         messages=[Message(role="user", content=f"{question}\n\n{ctx.texts.recall_in_english}")],
