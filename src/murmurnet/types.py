@@ -34,7 +34,9 @@ class GenerationRequest(BaseModel):
         False, description="Never end on an end-of-generation token (benchmarks: fixed length)."
     )
     repeat_guard: bool = Field(
-        True, description="End the reply when it repeats a whole earlier line (small models loop)."
+        True,
+        description="End the reply where it starts to loop: a whole line, or two sentences in "
+        "a row, written before (small models loop; llama.cpp models).",
     )
     logprobs: bool = Field(
         False, description="Return each generated token's log-probability (confidence)."

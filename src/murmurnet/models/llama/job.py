@@ -10,25 +10,10 @@ from typing import Any
 
 import llama_cpp
 
+from murmurnet.models.loops import loop_start, settled_until
 from murmurnet.types import Completion, GenerationRequest
 
 PieceCallback = Callable[[str], None]
-_MIN_REPEATED_LINE = 6
-
-
-def ends_with_repeated_line(text: str) -> bool:
-    """True when the line just completed already appeared earlier in the text, unless it is
-    inside an open code block: a program repeats lines for good reasons (a comment above
-    each step, `total = 0` in two places), and cut there it could not run: the guard had cut
-    6 of the 300 GSM8K dev rows' greedy programs (benchmarks/results/program-guard/)."""
-    if not text.endswith("\n"):
-        return False
-    lines = [line.strip() for line in text.rstrip("\n").split("\n")]
-    last = lines[-1]
-    if len(last) < _MIN_REPEATED_LINE or last not in lines[:-1]:
-        return False
-    fences = sum(line.startswith("```") for line in lines[:-1])
-    return fences % 2 == 0
 
 
 def make_sampler(request: GenerationRequest, n_vocab: int, banned: Sequence[int]) -> Any:
@@ -103,7 +88,7 @@ class Job:
         return last or (self.score_from is not None and position >= self.score_from - 1)
 
     def accept(self, piece: bytes) -> None:
-        """Take one generated token's bytes: stop string, repeated line, limit, or go on."""
+        """Take one generated token's bytes: stop string, a loop, limit, or go on."""
         self.text += self.decoder.decode(piece)
         stops = self.request.stop
         for stop in stops:
@@ -112,15 +97,18 @@ class Job:
                 self.text = self.text[:cut]
                 self.finish("stop")
                 return
-        if self.request.repeat_guard and ends_with_repeated_line(self.text):
-            self.text = self.text[: self.text.rstrip("\n").rfind("\n") + 1].rstrip()
+        guard = self.request.repeat_guard
+        loop = loop_start(self.text) if guard else None
+        if loop is not None:
+            self.text = self.text[:loop].rstrip()
             self.finish("stop")
             return
         if len(self.generated) >= self.request.max_tokens:
             self.finish("length")
             return
         hold = max((len(s) - 1 for s in stops), default=0)
-        self._emit(len(self.text) - hold)
+        upto = len(self.text) - hold
+        self._emit(min(upto, settled_until(self.text)) if guard else upto)
 
     def finish(self, reason: str) -> None:
         self.text += self.decoder.decode(b"", final=True)

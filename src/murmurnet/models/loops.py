@@ -1,0 +1,116 @@
+"""Where a small model's reply starts to loop, so that generation can end there.
+
+A 0.5B model often falls into saying one sentence again and again until its token limit:
+「これは、地球の表面に熱源が生じます。」 sixteen times in one paragraph, or ten numbered items
+that differ only in their number (benchmarks/results/loop-guard/). Each repeat costs the
+user seconds and buries what came before it. A reply is read as units (lines, and the
+sentences within a line), compared without their list marks; a whole line written again,
+or two finished units in a row that were both written before, start a loop. Inside a code
+block nothing counts: a program repeats lines for good reasons (a comment above each step,
+`total = 0` twice), and cut there it could not run (GSM8K dev row 267,
+benchmarks/results/program-guard/).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+MIN_UNIT = 6
+"""Shorter units ("Yes.", 「はい。」) are said again for good reasons."""
+
+_BOUNDARY = re.compile(r"\n|[。！？!?]|\.(?=\s)")
+_LIST_MARK = re.compile(r"^(?:[-*•・]|\(?\d{1,3}[.)．、]|\(\d{1,3}\)|[①-⑳])\s*")
+_MAYBE_MARK = re.compile(r"^(?:[-*•・]|\(?\d{0,3}[.)．、]?|\(\d{1,3}\)|[①-⑳])?$")
+
+
+@dataclass(frozen=True)
+class _Unit:
+    start: int
+    key: str
+    finished: bool
+    line: str = ""
+    """Set on a line's first unit: the whole line, stripped, once the line is finished."""
+
+
+def _key(text: str) -> str:
+    return _LIST_MARK.sub("", text.strip()).strip()
+
+
+def _units(text: str) -> list[_Unit]:
+    """The reply's units outside code blocks, the last one unfinished unless the text ends
+    on a boundary. A fence line is not a unit; a line that opens or closes one switches."""
+    units: list[_Unit] = []
+    in_code = False
+    line_start = 0
+    for line in text.split("\n"):
+        line_end = line_start + len(line)
+        finished_line = line_end < len(text)
+        if line.lstrip().startswith("```"):
+            in_code = not in_code if finished_line else in_code
+        elif not in_code:
+            start = line_start
+            first = len(units)
+            mark = _LIST_MARK.match(line.lstrip())
+            skip = len(line) - len(line.lstrip()) + (mark.end() if mark else 0)
+            for boundary in _BOUNDARY.finditer(line, skip):
+                end = line_start + boundary.end()
+                units.append(_Unit(start, _key(text[start:end]), True))
+                start = end
+            if start < line_end or finished_line:
+                units.append(_Unit(start, _key(text[start:line_end]), finished_line))
+            if finished_line and first < len(units):
+                units[first] = replace(units[first], line=line.strip())
+        line_start = line_end + 1
+    return [unit for unit in units if unit.key or not unit.finished]
+
+
+def _repeats(units: list[_Unit]) -> list[bool]:
+    """For each unit, whether it is a long enough one already written before it."""
+    seen: set[str] = set()
+    repeats = []
+    for unit in units:
+        repeats.append(len(unit.key) >= MIN_UNIT and unit.key in seen)
+        seen.add(unit.key)
+    return repeats
+
+
+def loop_start(text: str) -> int | None:
+    """Where the reply's loop starts (the reply should end there), or None: a whole line
+    written before, or the first of two finished units in a row that were both written
+    before. One sentence said again is not yet a loop: an English list often repeats one
+    and goes on with new items."""
+    units = [unit for unit in _units(text) if unit.finished]
+    repeats = _repeats(units)
+    lines: set[str] = set()
+    for index, unit in enumerate(units):
+        if unit.line and len(unit.line) >= MIN_UNIT and unit.line in lines:
+            return unit.start
+        lines.add(unit.line)
+        if index and repeats[index - 1] and repeats[index]:
+            return units[index - 1].start
+    return None
+
+
+def settled_until(text: str) -> int:
+    """How much of a reply in progress can be shown: all but the units at its end that may
+    yet turn out to start a loop (finished repeats, and an unfinished unit whose start so far
+    is an earlier unit's start, or only a list mark), so that what was streamed is never
+    taken back (nor spaces at its end, which a reply that ends there loses)."""
+    units = _units(text)
+    finished = [unit for unit in units if unit.finished]
+    repeats = _repeats(finished)
+    held = len(text.rstrip())
+    if units and not units[-1].finished:
+        last = units[-1]
+        partial = text[last.start :].strip()
+        if not _MAYBE_MARK.match(partial) and not any(
+            unit.key.startswith(last.key) for unit in finished if len(unit.key) >= MIN_UNIT
+        ):
+            return held
+        held = last.start
+    for unit, repeat in zip(reversed(finished), reversed(repeats), strict=True):
+        if not repeat:
+            break
+        held = unit.start
+    return len(text[:held].rstrip())
