@@ -5,9 +5,9 @@ the murmur's largest gain on the dev rows; an option list that is not found send
 question to a vote or a discussion instead. People lay options out in many ways, tried in
 this order: one per line ("1. …", "(b) …", "イ、…", "③ …"; a bare "A 清少納言" in a run of
 three), all on one line ("a. Michelangelo b. Leonardo c. Raphael", "(i) … (ii) …"), a
-"Choices: a, b, c" / 「選択肢：a、b、c」 line, one per line under a 「選択肢：」 line, or
-bulleted in a question that asks to pick one. Measured on questions written as users write
-them: benchmarks/results/question-kinds/.
+"Choices: a, b, c" / 「選択肢：a、b、c」 line, one per line under a 「選択肢：」 line,
+bulleted in a question that asks to pick one, or named in that question's own sentence.
+Measured on questions written as users write them: benchmarks/results/question-kinds/.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from __future__ import annotations
 import re
 
 LABELLED_LINE = re.compile(
-    r"^\s*(?:\(?([a-hA-H]|10|[1-9])[).:]|([イロハニホヘトアイウエオカキ])\s*[.、)]|([①-⑩]))\s*(\S.*)$"
+    r"^\s*(?:\(?([a-hA-H]|10|[1-9]|viii|vii|vi|iv|v|iii|ii|i)[).:]|([イロハニホヘトアイウエオカキ])\s*[.、)]"
+    r"|([①-⑩]))\s*(\S.*)$"
 )
 """A line that starts with an option's label; group 4 is the option."""
 _BARE_LABEL = re.compile(r"^\s*([A-Hアイウエオカキロハニホ])\s+(\S.*)$")
@@ -26,12 +27,13 @@ _ROMAN = ("i", "ii", "iii", "iv", "v", "vi", "vii", "viii")
 _CHOICES_LINE = re.compile(r"^\s*(?:選択肢|choices|options)\s*[:：]\s*(.+)$", re.IGNORECASE)
 _HEADER = re.compile(r"^\s*(?:選択肢|choices|options)\s*[:：]?\s*$", re.IGNORECASE)
 _BULLET = re.compile(r"^\s*(?:[-*•・])\s*(?=\S)")
-_PICK = re.compile(r"\b(?:which|choose|pick|select)\b|どれ|どの|選", re.IGNORECASE)
+_PICK = re.compile(r"\b(?:which|choose|pick|select)\b|どれ|どの|どっち|どちら|選", re.IGNORECASE)
 _LONGEST_OPTION = 60
-_ASKED = re.compile(r"[?？]|どれ|選|choices|options", re.IGNORECASE)
+_ASKED = re.compile(r"[?？]|どれ|選|choices|options|\b(?:is|are|was|were)\s*[:：]", re.IGNORECASE)
 _INLINE_LABEL = re.compile(
     r"(?:^|(?<=[\s:：?？、,。]))(?:[(（](?P<paren>[a-hA-H1-9]|[ivx]{1,4})[)）]\s+"
-    r"|(?P<dot>[a-hA-H1-9])[.)]\s+|(?P<kana>[アイウエオカキロハニホ])\s*[.、)．]\s*|(?P<circled>[①-⑩])\s*)"
+    r"|(?P<dot>[a-hA-H1-9])(?:[.)]\s+|[.)](?=[^\x00-\x7f]))"
+    r"|(?P<kana>[アイウエオカキロハニホ])(?:\s*[.、)．]\s*|[ \u3000]+)|(?P<circled>[①-⑩])\s*)"
     r"(?=\S)"
 )
 _INLINE_END = re.compile(
@@ -70,7 +72,11 @@ def question_stem(text: str) -> str:
     lines = text.splitlines()
     listed = set(at)
     stem = [line for n, line in enumerate(lines) if n not in listed]
-    inline = _inline(lines[at[0]]) if len(at) == 1 and len(options) > 1 else None
+    inline = (
+        _inline(lines[at[0]]) or _in_prose(lines[at[0]])
+        if len(at) == 1 and len(options) > 1
+        else None
+    )
     if inline:
         line, (start, end) = lines[at[0]], inline[1]
         rest = line[end:].lstrip(" —–-.")
@@ -90,7 +96,7 @@ def _option_lines(text: str) -> tuple[list[str], list[int]]:
 
 
 def _found(lines: list[str], numbered: bool) -> tuple[list[str], list[int]]:
-    finders = (_numbered, _bare, _one_line, _choices_line, _under_header, _bullets)
+    finders = (_numbered, _bare, _one_line, _choices_line, _under_header, _bullets, _prose)
     for finder in finders[0 if numbered else 1 :]:
         found = finder(lines)
         if found:
@@ -152,6 +158,48 @@ def _bullets(lines: list[str]) -> tuple[list[str], list[int]] | None:
     return options, run
 
 
+def _prose(lines: list[str]) -> tuple[list[str], list[int]] | None:
+    return next(((found[0], [at]) for at, found in enumerate(map(_in_prose, lines)) if found), None)
+
+
+_PROSE_EN = re.compile(
+    r"\b(?:which|pick|choose|select)\b[^:：\n]*[:：]\s*(?P<list>[^:：\n?？]+?)\s*(?:[?？]|\.?\s*$)",
+    re.IGNORECASE,
+)
+_PROSE_JA = re.compile(
+    r"(?P<list>[^\s、。？?：:・]{1,15}(?:[・、][^\s、。？?：:・]{1,15}){1,7})\s*"
+    r"の(?:うち|中で)?\s*(?:どれ|どっち|どちら)"
+)
+_PROSE_SPLIT = re.compile(r"\s*,\s*(?:or\s+|and\s+)?|\s+or\s+|[・、]", re.IGNORECASE)
+
+
+_ASKS_TASTE = re.compile(
+    r"\b(?:you|your|i|my|we|our|should|prefer|recommend)\b|おすすめ|好き|べき|(?:が|は)(?:いい|良い)",
+    re.IGNORECASE,
+)
+"""What asks the model's taste or advice ("Which should I learn: Python or Rust?"), not a
+fact to rank options by."""
+
+
+def _in_prose(line: str) -> tuple[list[str], tuple[int, int]] | None:
+    """Options named in the sentence that asks to pick one, and their span: "Which is the
+    largest ocean: Atlantic, Indian, or Pacific?", "Pick the odd one out: apple, banana,
+    carrot", 「赤くなるのは酸性・中性・アルカリ性のどれ」 (the first option starts after は)."""
+    match = _PROSE_EN.search(line) or _PROSE_JA.search(line)
+    if not match or _ASKS_TASTE.search(line):
+        return None
+    start, listed = match.start("list"), match.group("list")
+    topic = re.search(r"^.+は", listed) if match.re is _PROSE_JA else None
+    if topic:
+        start, listed = start + topic.end(), listed[topic.end() :]
+    options = [option.strip() for option in _PROSE_SPLIT.split(listed)]
+    if not 2 <= len(options) <= 8 or not all(options):
+        return None
+    if any(len(option) > 40 or len(option.split()) > 5 for option in options):
+        return None
+    return options, (start, match.end("list"))
+
+
 def _labelled_run(
     lines: list[str], pattern: re.Pattern[str], least: int
 ) -> tuple[list[str], list[int]] | None:
@@ -165,7 +213,7 @@ def _labelled_run(
         label = next((g for g in groups if g), "")
         if match and run and label == expected:
             run.append(at)
-        elif match and label in {"1", "a", "A", "イ", "ア", "①"}:
+        elif match and label in {"1", "a", "A", "i", "イ", "ア", "①"}:
             run = [at]
         else:
             run = []

@@ -107,6 +107,11 @@ _ADVICE = re.compile(
 _TASK = re.compile(
     r"(?:要約|翻訳|説明|解説|修正|作成|添削|校正|訂正|分析|評価|比較|整理|チェック|レビュー|リライト)\s*$"
 )
+# What a question before a pasted text may ask that is not answered by a phrase of it.
+_ASKED_TASK = re.compile(
+    r"要約|翻訳|訳して|添削|校正|直して|書き直|まとめて|説明して|解説して|チェックして"
+    r"|\b(?:summari[sz]e|translate|rewrite|proofread|fix|improve|review|check|explain|shorten)\b"
+)
 _QUOTES = re.compile(r'"([^"]+)"|“([^”]+)”|「([^」]+)」|『([^』]+)』')
 _EITHER_OR = re.compile(
     r"\S\s+or\s+(?:(?:an?|the)\s+)?[\w'-]+(?:\s+[\w'-]+){0,2}\s*\?\s*$"
@@ -272,17 +277,43 @@ def passage_and_question(text: str) -> tuple[str, str] | None:
     if len(lines) < 2:
         return None
     passage, question = "\n".join(lines[:-1]), lines[-1].strip()
-    if _width(passage) < _rules().passage_chars or _width(question) * 2 > _width(passage):
-        return None
-    if _ADVICE.search(question):
-        return None
+    if not _long_enough(passage, question) or _ADVICE.search(question):
+        return _question_first(lines)
     asked = _QUESTION_WORDS.search(_fold(question)) or _QUIZ_ENDING.search(question)
     named = (
         _NAMED_ENDING.search(question)
         and not _TASK.search(question)
         and not LABELLED_LINE.match(question)  # the last of a list of options
     )
-    return (passage, question) if asked or named else None
+    return (passage, question) if asked or named else _question_first(lines)
+
+
+def _long_enough(passage: str, question: str, times: int = 2) -> bool:
+    """The passage is a text of its own: long, and `times` as long as the question."""
+    return _width(passage) >= _rules().passage_chars and _width(passage) >= times * _width(question)
+
+
+def _question_first(lines: list[str]) -> tuple[str, str] | None:
+    """A question on the first line and the text it asks about pasted under it: 「この掃除機の
+    バッテリーはどれくらい持ちますか？\n商品仕様：…」, "When is this invoice due? Here's the
+    email: …". Stricter than a question after its text, though the text need only be as long
+    as the question: it must be asked (a question word, and a question mark or a question's
+    ending), not a task ("Can you summarise this?"),
+    advice, a sum ("How much does she pay?\nShe buys 3 …") or options listed under it."""
+    question, passage = lines[0].strip(), "\n".join(lines[1:])
+    folded = _fold(question)
+    asked = _QUESTION_WORDS.search(folded.replace("?", "")) and (
+        "?" in folded or _QUIZ_ENDING.search(question)
+    )
+    if not asked or not _long_enough(passage, question, times=1):
+        return None
+    if _ADVICE.search(question) or _ASKED_TASK.search(folded):
+        return None
+    if any(pattern.search(folded) for _, pattern in _rules().cues):
+        return None
+    if _option_list(_fold(passage), True) or loosely_listed(passage):
+        return None
+    return passage, question
 
 
 _LEADING_LABEL = re.compile(r"^\s*\w{1,8}\s*[:：]\s*(?=\S)")

@@ -12,6 +12,7 @@ from murmurnet.models.base import Backend
 from murmurnet.models.llama.backend import LlamaCppBackend
 from murmurnet.models.llama.kv import common_prefix
 from murmurnet.models.llama.tokens import foreign_ideograph
+from murmurnet.models.loops import loop_start
 from murmurnet.question import detect_language
 from murmurnet.types import GenerationRequest, Message
 
@@ -256,3 +257,21 @@ def test_a_japanese_only_request_cannot_spell_a_foreign_character_byte_by_byte(
     assert any(foreign_ideograph(text) for text in free), free
     assert not any(foreign_ideograph(text) for text in banned), banned
     assert all(text.strip() for text in banned), banned
+
+
+def test_a_reply_that_loops_ends_where_the_loop_starts(qwen: Backend) -> None:
+    """Asked plainly, the model says one sentence again and again until its limit
+    (benchmarks/results/loop-guard/); the guard ends the reply before the loop, and the
+    stream shows exactly the reply."""
+    question = [Message(role="user", content="地球温暖化の主な原因を教えてください。")]
+    asked = GenerationRequest(messages=question, max_tokens=512, temperature=0.0)
+    pieces: dict[int, list[str]] = {0: [], 1: []}
+    guarded, unguarded = qwen.generate(
+        [asked, asked.model_copy(update={"repeat_guard": False})],
+        on_token=lambda i, piece: pieces[i].append(piece),
+    )
+    assert unguarded.finish_reason == "length" and loop_start(unguarded.text) is not None
+    assert guarded.finish_reason == "stop" and loop_start(guarded.text) is None
+    assert guarded.completion_tokens < unguarded.completion_tokens // 2
+    assert unguarded.text.startswith(guarded.text)
+    assert "".join(pieces[0]) == guarded.text

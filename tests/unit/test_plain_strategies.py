@@ -83,7 +83,30 @@ def test_plain_likelihood_on_a_model_that_cannot_score_is_a_typed_error() -> Non
         # Under a header line, or bulleted in a question that asks to pick one.
         ("どれ？\n選択肢：\n鎌倉幕府\n室町幕府\n江戸幕府", ["鎌倉幕府", "室町幕府", "江戸幕府"]),
         ("Which is largest?\n- Atlantic\n- Pacific", ["Atlantic", "Pacific"]),
-        # Not options: a plan on one line, two bare capitals, prose, what the asker has.
+        # Labels straight before Japanese words, bare kana on one line, roman numerals one
+        # per line, numbers after "… is:", bullets under どっち.
+        ("司法は？ a.国会 b.内閣 c.裁判所", ["国会", "内閣", "裁判所"]),
+        ("一番広いのは？ ア 岩手県\u3000イ 北海道\u3000ウ 長野県", ["岩手県", "北海道", "長野県"]),
+        ("(i) 水星\n(ii) 金星\n(iii) 火星\n一番近いのは？", ["水星", "金星", "火星"]),
+        ("The author is: 1) Brontë 2) Austen 3) Shelley", ["Brontë", "Austen", "Shelley"]),
+        (
+            "正しいのはどっち？\n- 自分に返る\n- 相手のためにならない",
+            ["自分に返る", "相手のためにならない"],
+        ),
+        # Named in the sentence that asks to pick one.
+        (
+            "Which is the largest ocean: Atlantic, Indian, or Pacific?",
+            ["Atlantic", "Indian", "Pacific"],
+        ),
+        (
+            "Pick the odd one out: apple, banana, carrot, grape",
+            ["apple", "banana", "carrot", "grape"],
+        ),
+        ("赤くなるのは酸性・中性・アルカリ性のどれ", ["酸性", "中性", "アルカリ性"]),
+        # Not options: the asker's taste, a plan on one line, two bare capitals, prose, what
+        # the asker has.
+        ("Which should I learn: Python or Rust?", []),
+        ("通勤には電車・バス・自転車のどれがいい？", []),
         ("What can I cook with:\n- rice\n- eggs", []),
         ("手順 1. 混ぜる 2. 焼く 3. 冷ます", []),
         ("Grades:\nA good\nB fine", []),

@@ -16,6 +16,7 @@ from murmurnet.question import (
     classify,
     detect_language,
     explain,
+    has_pasted_text,
     normalise,
     passage_and_question,
     read_question,
@@ -82,6 +83,12 @@ def test_language(text: str, language: str) -> None:
         ("コーヒーに含まれるカフェインの効果は何ですか？", "informational"),
         ("Which is better, Python or Rust?", "discussion"),
         ("なぜ空は青いのですか？", "informational"),
+        ("エベレストの標高って何メートルだっけ", "factoid"),
+        ("光の速さって秒速何km？", "factoid"),
+        ("金の元素記号なんだっけ", "factoid"),
+        ("Roughly what's the speed of sound at sea level?", "factoid"),
+        ("北海道の面積は？", "factoid"),  # one area, no measures to work from
+        ("会議は何時からですか？", "informational"),
     ],
 )
 def test_question_types(text: str, kind: str) -> None:
@@ -130,6 +137,16 @@ def test_question_types(text: str, kind: str) -> None:
         "1冊300ページの本を3冊読みました。全部でどれだけのページを読みましたか？",
         "1回のケーキに砂糖を大さじ3杯使います。4回焼くには大さじ何杯必要ですか？",
         "花子は時給1200円で1日5時間働きます。6日間で稼ぐ金額はどれくらいですか？",
+        # Areas from two measures, conversions asked in Japanese, clock times, distances.
+        "縦8m、横12mの長方形の畑の面積を教えてください",
+        "2.5リットルって何ミリリットル？",
+        "1ドル150円として、45ドルは日本円で？",
+        "摂氏25度は華氏だと",
+        "兄は弟の3倍のカードを持っていて、2人合わせると64枚です。弟のカードは",
+        "The meeting starts at 2:40 pm and runs 1 hour 35 minutes. When does it end?",
+        "9時50分に出て25分かかると何時に着く？",
+        "燃費がリッター15kmなんだけど、ガソリン40リットルでどこまで走れる？",
+        "身長160cm、体重64kgの人のBMIを出して",
     ],
 )
 def test_calculations_are_read_from_the_question(text: str) -> None:
@@ -303,6 +320,40 @@ def test_a_pasted_text_then_a_request_or_remark_is_not_a_question_about_it(last:
         "当日は製品の実演と質疑応答の時間を設けます。ぜひご来場ください。"
     )
     assert passage_and_question(normalise(f"{article}\n{last}")) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "この掃除機のバッテリーはどれくらい持ちますか？\n商品仕様：本体重量1.4kg／"
+        "連続使用時間 約40分（標準モード）／充電時間 約3.5時間／集じん容量0.3L",
+        "佐藤さんの担当は何ですか。\n文化祭の役割分担：受付は田中さん、装飾は佐藤さん、"
+        "会計は鈴木さん、広報は高橋さんが担当します。",
+        "Can you tell me when this invoice is due? Here's the email:\n\nHi Mark,\nAttached is "
+        "invoice #4471 for the March consulting work. Payment is due within 30 days, by April 30.",
+    ],
+)
+def test_a_question_then_the_text_it_asks_about_is_exact(text: str) -> None:
+    assert classify(normalise(text)) == "exact", explain(normalise(text))
+    assert has_pasted_text(normalise(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a task on the text, a sum, options under the question
+        "Can you summarize this?\nThe city council met on Tuesday to discuss the new park. "
+        "Many residents spoke in favour and the vote passed 7 to 2.",
+        "How much does she pay in total?\nShe buys 3 apples at $2 each and 4 pears at $3 each, "
+        "then gets a coupon for $1 off the total.",
+        "Which is the capital of Australia?\nA. Sydney, the largest city of the country\n"
+        "B. Canberra, the planned capital\nC. Melbourne, the old capital",
+    ],
+)
+def test_a_question_before_a_task_a_sum_or_options_is_not_a_question_about_a_text(
+    text: str,
+) -> None:
+    assert not has_pasted_text(normalise(text))
 
 
 def test_a_long_question_after_a_short_preface_is_not_a_pasted_text() -> None:
