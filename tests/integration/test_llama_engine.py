@@ -273,5 +273,4 @@ def test_a_reply_that_loops_ends_where_the_loop_starts(qwen: Backend) -> None:
     assert unguarded.finish_reason == "length" and loop_start(unguarded.text) is not None
     assert guarded.finish_reason == "stop" and loop_start(guarded.text) is None
     assert guarded.completion_tokens < unguarded.completion_tokens // 2
-    assert unguarded.text.startswith(guarded.text)
     assert "".join(pieces[0]) == guarded.text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from murmurnet.models.llama.job import Job
 from murmurnet.models.loops import loop_start, settled_until
+from murmurnet.models.transformers_watch import ended_text
 from murmurnet.types import GenerationRequest, Message
 
 PROGRAM = (
@@ -91,3 +92,11 @@ def test_the_stream_shows_exactly_what_the_reply_keeps() -> None:
     assert job.done
     assert job.text == "理由は三つあります。\n\n1. 雨の温度が下がります：空気が冷えます。"
     assert "".join(shown) == job.text
+
+
+def test_the_transformers_backend_ends_a_row_at_a_stop_string_or_a_loop() -> None:
+    looping = "Why:\n1. The air cools.\n2. The air cools.\n3. The air cools.\n4."
+    assert ended_text(looping, [], guard=True) == "Why:\n1. The air cools."
+    assert ended_text(looping, [], guard=False) is None
+    assert ended_text(looping, [" cools"], guard=True) == "Why:\n1. The air"
+    assert ended_text("It rains. Clouds", [], guard=True) is None

@@ -35,7 +35,7 @@ from murmurnet.errors import (
 )
 from murmurnet.models.base import TokenCallback, opens_answer
 from murmurnet.models.registry import LoadOptions
-from murmurnet.models.transformers_watch import StepWatch
+from murmurnet.models.transformers_watch import StepWatch, ended_text
 from murmurnet.types import Completion, ContinuationScore, GenerationRequest, Message
 
 _HINT = "pip install 'murmurnet[hf]'"
@@ -299,10 +299,10 @@ class TransformersBackend:
             while tokens and tokens[-1] == self._pad:
                 tokens.pop()
         text = self._tokenizer.decode(tokens, skip_special_tokens=True)
-        cuts = [text.find(stop) for stop in request.stop if stop and stop in text]
-        if cuts:
-            text = text[: min(cuts)]
-        full = ended is None and not cuts and len(tokens) >= request.max_tokens
+        kept = ended_text(text, [stop for stop in request.stop if stop], request.repeat_guard)
+        if kept is not None:
+            text = kept
+        full = ended is None and kept is None and len(tokens) >= request.max_tokens
         return Completion(
             text=str(text),
             prompt_tokens=prompt_tokens,

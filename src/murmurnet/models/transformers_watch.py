@@ -9,6 +9,7 @@ from typing import Any
 
 from murmurnet.cancellation import Cancellation
 from murmurnet.models.base import TokenCallback
+from murmurnet.models.loops import loop_start, settled_until
 from murmurnet.types import Completion, GenerationRequest
 
 
@@ -16,7 +17,8 @@ class StepWatch:
     """The stopping criterion called after every generation step of one padded batch.
 
     It ends a row once its decoded text holds a stop string (transformers' own
-    `stop_strings` rebuilds text from vocabulary pieces and fails on some tokenizers) or it
+    `stop_strings` rebuilds text from vocabulary pieces and fails on some tokenizers), starts
+    to loop (`loops`, unless the request turns its repeat guard off) or it
     reaches its own `max_tokens` (the batch runs to the largest), streams the text each row
     gained, and ends every row when the run is cancelled. Text that could still grow into a
     stop string, or an unfinished multi-byte character, is held back until it cannot.
@@ -36,6 +38,7 @@ class StepWatch:
         self._torch = torch
         self._tokenizer = tokenizer
         self._stops = [stop for stop in batch[0].stop if stop]
+        self._guards = [request.repeat_guard for request in batch]
         self._hold = max((len(stop) for stop in self._stops), default=1) - 1
         self._limits = [request.max_tokens for request in batch]
         self._indexes = list(indexes)
@@ -57,20 +60,22 @@ class StepWatch:
             return self._flags([True] * len(self._done), input_ids)
         generated = input_ids[:, self._width :]
         texts: list[str] | None = None
-        if self._stops or self._on_token is not None:
+        if self._stops or self._on_token is not None or any(self._guards):
             texts = self._tokenizer.batch_decode(generated, skip_special_tokens=True)
         for row, done in enumerate(self._done):
             if done:
                 continue
             count = int(generated.shape[1])
             last = int(generated[row, -1])
-            cut = _stop_at(texts[row], self._stops) if texts is not None else None
-            if last in self._eos or cut is not None or count >= self._limits[row]:
+            kept = ended_text(texts[row], self._stops, self._guards[row]) if texts else None
+            if last in self._eos or kept is not None or count >= self._limits[row]:
                 self._done[row] = True
                 self._row_ended[row] = now
             if texts is not None and self._on_token is not None:
-                text = texts[row] if cut is None else texts[row][:cut]
-                ready = text if cut is not None else text[: len(text) - self._hold]
+                text = texts[row]
+                ready = kept if kept is not None else text[: len(text) - self._hold]
+                if kept is None and self._guards[row]:
+                    ready = ready[: settled_until(text)]
                 self._send(row, ready.rstrip("\ufffd"))
         return self._flags(self._done, input_ids)
 
@@ -105,6 +110,11 @@ class StepWatch:
         )
 
 
-def _stop_at(text: str, stops: Sequence[str]) -> int | None:
+def ended_text(text: str, stops: Sequence[str], guard: bool) -> str | None:
+    """The row's text up to its first stop string, or to where it starts to loop (without
+    the spaces before the loop); None while it goes on."""
     cuts = [text.find(stop) for stop in stops if stop in text]
-    return min(cuts) if cuts else None
+    loop = loop_start(text) if guard else None
+    if loop is not None and (not cuts or loop <= min(cuts)):
+        return text[:loop].rstrip()
+    return text[: min(cuts)] if cuts else None
