@@ -1,7 +1,7 @@
 """The plan's replay (README.md): stored replies cut where `loops.loop_start` ends them.
 
     benchmarks/dev900_slices.sh ../shared/eval SLICES > /dev/null
-    python benchmarks/results/loop-guard/replay.py SLICES/*.jsonl
+    python benchmarks/results/loop-guard/replay.py SLICES/*.jsonl [--open REPLIES.jsonl...]
 
 A greedy or seeded reply cut at a point is exactly the stored reply up to it, so no model
 runs. Prints, for the dev rows' `plain` replies and murmur ballots, what the cut changes in
@@ -9,6 +9,7 @@ the scored answers, and for the open questions' replies what it removes.
 """
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -25,11 +26,11 @@ from replay_votes import as_shipped, ballots_of, replayed
 
 RESULTS = Path("benchmarks/results")
 RUNS = (RESULTS / "eval-dev900", RESULTS / "program-prompts" / "end-to-end")
-OPEN = (
+OPEN = [
     RESULTS / "open-vs-plain" / "replies.jsonl",
     RESULTS / "open-agreement" / "replies.jsonl",
     RESULTS / "open-agreement" / "replies-3.jsonl",
-)
+]
 ADDED = tuple(
     "\n" + getattr(stage_texts(language), field).split("{")[0]
     for language in ("en", "ja")
@@ -38,7 +39,19 @@ ADDED = tuple(
 """How the line `stages.with_program_output` adds after a program begins."""
 
 
+_MAYBE_PHRASE_LOOP = re.compile(r"(.{4,80}?)\1{3}", re.DOTALL)
+"""Texts where a phrase comes four times in a row; only there must the growth be replayed."""
+
+
 def cut(text: str) -> str:
+    """The text as the guard would have ended it, checked as it grew (the phrase rule looks
+    at the end of the text so far)."""
+    if _MAYBE_PHRASE_LOOP.search(text):
+        for end in range(1, len(text) + 1):
+            start = loop_start(text[:end])
+            if start is not None:
+                return text[:start].rstrip()
+        return text
     start = loop_start(text)
     return text if start is None else text[:start].rstrip()
 
@@ -64,7 +77,10 @@ def changes(before: list[bool], after: list[bool]) -> str:
 
 
 def main() -> None:
-    rows = {row.id: row for path in sys.argv[1:] for row in load_rows(path)}
+    arguments = sys.argv[1:]
+    split = arguments.index("--open") if "--open" in arguments else len(arguments)
+    slices, extra = arguments[:split], [Path(path) for path in arguments[split + 1 :]]
+    rows = {row.id: row for path in slices for row in load_rows(path)}
     for run in RUNS:
         records = [r for r in read_results(run / RESULTS_FILE) if r.id in rows]
         plains = [r for r in records if r.strategy == "plain"]
@@ -102,10 +118,11 @@ def main() -> None:
     seen: set[tuple[str, str]] = set()
     n = n_cut = removed = total = 0
     endings = []
-    for path in OPEN:
+    for path in OPEN + extra:
         for line in path.read_text(encoding="utf-8").splitlines():
             record = json.loads(line)
             key = (record["question"], record["reply"])
+            record.setdefault("strategy", path.stem)
             if key in seen:
                 continue
             seen.add(key)

@@ -5,7 +5,8 @@ A 0.5B model often falls into saying one sentence again and again until its toke
 that differ only in their number (benchmarks/results/loop-guard/). Each repeat costs the
 user seconds and buries what came before it. A reply is read as units (lines, and the
 sentences within a line), compared without their list marks; a whole line written again,
-or two finished units in a row that were both written before, start a loop. Inside a code
+two finished units in a row that were both written before, or one phrase written four
+times in a row inside a sentence (「エネルギーがエネルギーが…」) start a loop. Inside a code
 block nothing counts: a program repeats lines for good reasons (a comment above each step,
 `total = 0` twice), and cut there it could not run (GSM8K dev row 267,
 benchmarks/results/program-guard/).
@@ -19,6 +20,14 @@ from dataclasses import dataclass, replace
 MIN_UNIT = 6
 """Shorter units ("Yes.", 「はい。」) are said again for good reasons."""
 
+_PHRASE = (4, 80)
+"""The lengths of a stretch that can loop inside a sentence (「エネルギーが」, 「体験的な活動を
+したり、」); shorter ones repeat for good reasons (「ーー」, "ha ha")."""
+_COPIES = 4
+_LETTER = re.compile(r"[^\W\d_]")
+_LETTERS = 3
+"""A looping phrase holds words: a sum written out again ("2C + 8 - 10 = 2C + 8 - 10 = …",
+GSM8K) can go on to the answer."""
 _BOUNDARY = re.compile(r"\n|[。！？!?]|\.(?=\s)")
 _LIST_MARK = re.compile(r"^(?:[-*•・]|\(?\d{1,3}[.)．、]|\(\d{1,3}\)|[①-⑳])\s*")
 _MAYBE_MARK = re.compile(r"^(?:[-*•・]|\(?\d{0,3}[.)．、]?|\(\d{1,3}\)|[①-⑳])?$")
@@ -75,11 +84,67 @@ def _repeats(units: list[_Unit]) -> list[bool]:
     return repeats
 
 
+def _in_code(text: str) -> bool:
+    return sum(line.lstrip().startswith("```") for line in text.split("\n")) % 2 == 1
+
+
+def _trailing_repeats(text: str) -> list[tuple[int, int]]:
+    """For each stretch length that the text's end repeats: (length, how many characters at
+    the end equal those that length before them). Held back from the first such character,
+    the second copy of a looping phrase is never streamed (the last few characters of any
+    reply wait a token or two)."""
+    found: list[tuple[int, int]] = []
+    if not text:
+        return found
+    end = len(text) - 1
+    # Only lengths at which the last character occurs before can repeat (found by rfind:
+    # this runs after every token).
+    at = text.rfind(text[-1], max(0, end - _PHRASE[1]), end - _PHRASE[0] + 1)
+    while at >= 0:
+        length = end - at
+        found.append((length, _matching_end(text, length)))
+        at = text.rfind(text[-1], max(0, end - _PHRASE[1]), at)
+    return found
+
+
+def _matching_end(text: str, length: int) -> int:
+    """How many characters at the text's end equal those `length` before them (a binary
+    search on slices: a loop's run can be long)."""
+    low, high = 0, len(text) - length
+    while low < high:
+        middle = (low + high + 1) // 2
+        if text[len(text) - middle :] == text[len(text) - middle - length : len(text) - length]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def _phrase_loop(text: str) -> int | None:
+    """Where the second copy of a stretch starts, when the text ends with it written
+    `_COPIES` times in a row; None otherwise (and inside a code block)."""
+    for length, run in _trailing_repeats(text):
+        phrase = text[len(text) - run - length : len(text) - run]
+        words = len(_LETTER.findall(phrase)) >= _LETTERS
+        if run >= (_COPIES - 1) * length and words and "|" not in phrase:
+            return None if _in_code(text) else len(text) - run
+    return None
+
+
 def loop_start(text: str) -> int | None:
     """Where the reply's loop starts (the reply should end there), or None: a whole line
-    written before, or the first of two finished units in a row that were both written
-    before. One sentence said again is not yet a loop: an English list often repeats one
-    and goes on with new items."""
+    written before, the first of two finished units in a row that were both written
+    before, or a phrase written `_COPIES` times in a row at the end (`_phrase_loop`: call
+    this as the reply grows). One sentence said again is not yet a loop: an English list
+    often repeats one and goes on with new items."""
+    phrase = _phrase_loop(text)
+    if phrase is not None:
+        earlier = _sentence_loop(text[:phrase])
+        return phrase if earlier is None else earlier
+    return _sentence_loop(text)
+
+
+def _sentence_loop(text: str) -> int | None:
     units = [unit for unit in _units(text) if unit.finished]
     repeats = _repeats(units)
     lines: set[str] = set()
@@ -97,20 +162,27 @@ def settled_until(text: str) -> int:
     yet turn out to start a loop (finished repeats, and an unfinished unit whose start so far
     is an earlier unit's start, or only a list mark), so that what was streamed is never
     taken back (nor spaces at its end, which a reply that ends there loses)."""
+    held = _unit_held(text)
+    if not _in_code(text):
+        held = min([held, *(len(text) - run for _, run in _trailing_repeats(text))])
+    return len(text[:held].rstrip())
+
+
+def _unit_held(text: str) -> int:
     units = _units(text)
     finished = [unit for unit in units if unit.finished]
-    repeats = _repeats(finished)
-    held = len(text.rstrip())
     if units and not units[-1].finished:
         last = units[-1]
         partial = text[last.start :].strip()
         if not _MAYBE_MARK.match(partial) and not any(
             unit.key.startswith(last.key) for unit in finished if len(unit.key) >= MIN_UNIT
         ):
-            return held
+            return len(text)
         held = last.start
-    for unit, repeat in zip(reversed(finished), reversed(repeats), strict=True):
+    else:
+        held = len(text)
+    for unit, repeat in zip(reversed(finished), reversed(_repeats(finished)), strict=True):
         if not repeat:
             break
         held = unit.start
-    return len(text[:held].rstrip())
+    return held

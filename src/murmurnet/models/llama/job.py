@@ -100,7 +100,9 @@ class Job:
         guard = self.request.repeat_guard
         loop = loop_start(self.text) if guard else None
         if loop is not None:
-            self.text = self.text[:loop].rstrip()
+            # What was streamed stays (the guard holds a possible loop back, so it is rare).
+            kept = self.text[: max(loop, self.emitted)]
+            self.text = kept if self.emitted > loop else kept.rstrip()
             self.finish("stop")
             return
         if len(self.generated) >= self.request.max_tokens:
