@@ -1,11 +1,14 @@
 """The end-to-end run before and after the guard (README.md): seconds per question, replies
 that ran out of tokens, replies changed, and whether the stream showed the reply kept.
 
-    python benchmarks/results/loop-guard/compare.py
+    python benchmarks/results/loop-guard/compare.py [BEFORE.jsonl AFTER.jsonl]
+
+(default: before.jsonl after.jsonl, this folder's first run).
 """
 
 import json
 import random
+import sys
 from pathlib import Path
 
 from murmurnet.models.loops import loop_start
@@ -28,9 +31,10 @@ def saved_interval(pairs: list[tuple[float, float]]) -> tuple[float, float]:
     return means[49], means[1949]
 
 
-before, after = load("before.jsonl"), load("after.jsonl")
+names = sys.argv[1:3] or ["before.jsonl", "after.jsonl"]
+before, after = load(names[0]), load(names[1])
 questions = [q for q in before if q in after]
-print(f"{len(questions)} open questions, the defaults, before (9457d67) and after (76dc667)\n")
+print(f"{len(questions)} open questions, the defaults: {names[0]} against {names[1]}\n")
 print("| questions | s / q before | s / q after | saved (95 % CI) | ran out of tokens | changed |")
 print("|---|---:|---:|---:|---:|---:|")
 for name, group in (

@@ -15,7 +15,9 @@ benchmarks/results/program-guard/).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 MIN_UNIT = 6
 """Shorter units ("Yes.", 「はい。」) are said again for good reasons."""
@@ -46,7 +48,8 @@ def _key(text: str) -> str:
     return _LIST_MARK.sub("", text.strip()).strip()
 
 
-def _units(text: str) -> list[_Unit]:
+@lru_cache(maxsize=4)
+def _units(text: str) -> tuple[_Unit, ...]:
     """The reply's units outside code blocks, the last one unfinished unless the text ends
     on a boundary. A fence line is not a unit; a line that opens or closes one switches."""
     units: list[_Unit] = []
@@ -71,10 +74,10 @@ def _units(text: str) -> list[_Unit]:
             if finished_line and first < len(units):
                 units[first] = replace(units[first], line=line.strip())
         line_start = line_end + 1
-    return [unit for unit in units if unit.key or not unit.finished]
+    return tuple(unit for unit in units if unit.key or not unit.finished)
 
 
-def _repeats(units: list[_Unit]) -> list[bool]:
+def _repeats(units: Sequence[_Unit]) -> list[bool]:
     """For each unit, whether it is a long enough one already written before it."""
     seen: set[str] = set()
     repeats = []
@@ -102,7 +105,11 @@ def _trailing_repeats(text: str) -> list[tuple[int, int]]:
     at = text.rfind(text[-1], max(0, end - _PHRASE[1]), end - _PHRASE[0] + 1)
     while at >= 0:
         length = end - at
-        found.append((length, _matching_end(text, length)))
+        # Most stop at the character before: no slices to compare for them.
+        if length < end and text[-2] == text[-2 - length]:
+            found.append((length, _matching_end(text, length)))
+        else:
+            found.append((length, 1))
         at = text.rfind(text[-1], max(0, end - _PHRASE[1]), at)
     return found
 
@@ -124,9 +131,10 @@ def _phrase_loop(text: str) -> int | None:
     """Where the second copy of a stretch starts, when the text ends with it written
     `_COPIES` times in a row; None otherwise (and inside a code block)."""
     for length, run in _trailing_repeats(text):
+        if run < (_COPIES - 1) * length:
+            continue
         phrase = text[len(text) - run - length : len(text) - run]
-        words = len(_LETTER.findall(phrase)) >= _LETTERS
-        if run >= (_COPIES - 1) * length and words and "|" not in phrase:
+        if len(_LETTER.findall(phrase)) >= _LETTERS and "|" not in phrase:
             return None if _in_code(text) else len(text) - run
     return None
 

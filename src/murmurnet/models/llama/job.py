@@ -110,7 +110,9 @@ class Job:
             return
         hold = max((len(s) - 1 for s in stops), default=0)
         upto = len(self.text) - hold
-        self._emit(min(upto, settled_until(self.text)) if guard else upto)
+        if guard and self.on_piece is not None:
+            upto = min(upto, settled_until(self.text))
+        self._emit(upto)
 
     def finish(self, reason: str) -> None:
         self.text += self.decoder.decode(b"", final=True)
