@@ -268,7 +268,8 @@ def _asked_lines(text: str) -> list[str]:
 
 
 def passage_and_question(text: str) -> tuple[str, str] | None:
-    """A pasted text and the question about it on the last line, when the text is that.
+    """A pasted text and the question about it on the last line (or, less often and read
+    more strictly, on the first: `_question_first`), when the text is that.
 
     The text must be at least twice as long as the question: a long question after a
     one-line preface is still one question. A last line that only opens the answer is left
@@ -298,8 +299,8 @@ def _question_first(lines: list[str]) -> tuple[str, str] | None:
     バッテリーはどれくらい持ちますか？\n商品仕様：…」, "When is this invoice due? Here's the
     email: …". Stricter than a question after its text, though the text need only be as long
     as the question: it must be asked (a question word, and a question mark or a question's
-    ending), not a task ("Can you summarise this?"),
-    advice, a sum ("How much does she pay?\nShe buys 3 …") or options listed under it."""
+    ending), and not a task ("Can you summarise this?"), advice, a sum ("How much does she
+    pay?\nShe buys 3 …") or options listed under it."""
     question, passage = lines[0].strip(), "\n".join(lines[1:])
     folded = _fold(question)
     asked = _QUESTION_WORDS.search(folded.replace("?", "")) and (
@@ -328,7 +329,8 @@ def asked_question(text: str) -> str:
 
 
 def has_pasted_text(text: str) -> bool:
-    """Whether the question carries the text it asks about (pasted before it, or quoted)."""
+    """Whether the question carries the text it asks about (pasted before or after it, or
+    quoted)."""
     folded = _fold(text)
     return passage_and_question(folded) is not None or _quoted_passage(folded, _rules())
 

@@ -153,6 +153,7 @@ def loop_start(text: str) -> int | None:
 
 
 def _sentence_loop(text: str) -> int | None:
+    """The first whole line written again, or the first of two repeated units in a row."""
     units = [unit for unit in _units(text) if unit.finished]
     repeats = _repeats(units)
     lines: set[str] = set()
@@ -177,6 +178,7 @@ def settled_until(text: str) -> int:
 
 
 def _unit_held(text: str) -> int:
+    """Where the units that may yet start a loop begin (the text's length if none)."""
     units = _units(text)
     finished = [unit for unit in units if unit.finished]
     if units and not units[-1].finished:
