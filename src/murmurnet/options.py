@@ -167,10 +167,13 @@ _PROSE_EN = re.compile(
     re.IGNORECASE,
 )
 _PROSE_JA = re.compile(
-    r"(?P<list>[^\s、。？?：:・]{1,15}(?:[・、][^\s、。？?：:・]{1,15}){1,7})\s*"
+    r"(?P<list>[^\s、。？?：:・「」]{1,15}(?:・[^\s、。？?：:・「」]{1,15}){1,7}"
+    r"|[^\s、。？?：:・「」と]{1,20}と[^\s、。？?：:・「」と]{1,20})\s*"
     r"の(?:うち|中で)?\s*(?:どれ|どっち|どちら)"
 )
-_PROSE_SPLIT = re.compile(r"\s*,\s*(?:or\s+|and\s+)?|\s+or\s+|[・、]", re.IGNORECASE)
+"""Options joined by ・, or two by と (「appendとextendのどっち」); not by 、, which as often
+ends a clause before them (「犬にあげちゃダメなのって、キャベツ・ブドウ…」)."""
+_PROSE_SPLIT = re.compile(r"\s*,\s*(?:or\s+|and\s+)?|\s+or\s+|・|と", re.IGNORECASE)
 
 
 _ASKS_TASTE = re.compile(
@@ -184,12 +187,14 @@ fact to rank options by."""
 def _in_prose(line: str) -> tuple[list[str], tuple[int, int]] | None:
     """Options named in the sentence that asks to pick one, and their span: "Which is the
     largest ocean: Atlantic, Indian, or Pacific?", "Pick the odd one out: apple, banana,
-    carrot", 「赤くなるのは酸性・中性・アルカリ性のどれ」 (the first option starts after は)."""
+    carrot", 「赤くなるのは酸性・中性・アルカリ性のどれ」 (the first option starts after the
+    last particle before it: 「Pythonでappendとextendのどっち」)."""
     match = _PROSE_EN.search(line) or _PROSE_JA.search(line)
     if not match or _ASKS_TASTE.search(line):
         return None
     start, listed = match.start("list"), match.group("list")
-    topic = re.search(r"^.+は", listed) if match.re is _PROSE_JA else None
+    first = _PROSE_SPLIT.split(listed)[0]
+    topic = re.search(r"^.+(?:は|って|で|が|を|に)", first) if match.re is _PROSE_JA else None
     if topic:
         start, listed = start + topic.end(), listed[topic.end() :]
     options = [option.strip() for option in _PROSE_SPLIT.split(listed)]

@@ -103,6 +103,8 @@ def test_plain_likelihood_on_a_model_that_cannot_score_is_a_typed_error() -> Non
             ["apple", "banana", "carrot", "grape"],
         ),
         ("赤くなるのは酸性・中性・アルカリ性のどれ", ["酸性", "中性", "アルカリ性"]),
+        ("ダメなのって、キャベツ・ブドウ・にんじんのうちどれ", ["キャベツ", "ブドウ", "にんじん"]),
+        ("Pythonでappendとextendのどっち？", ["append", "extend"]),
         # Not options: the asker's taste, a plan on one line, two bare capitals, prose, what
         # the asker has.
         ("Which should I learn: Python or Rust?", []),
