@@ -59,6 +59,22 @@ def _next_label(label: str, first: str = "") -> str | None:
     return None
 
 
+_EXCEPTION = re.compile(
+    r"\b(?:not|except|false|incorrect|wrong|odd one out)\b|n't\b|does(?:n't| not) belong"
+    r"|ではない|でない|じゃない|ではありません|間違って|誤って|誤り|正しくない|当てはまらない"
+    r"|含まれない|仲間はずれ|関係(?:が)?ない|以外",
+    re.IGNORECASE,
+)
+
+
+def asks_for_the_exception(text: str) -> bool:
+    """Whether the question asks for the option that does not fit ("Which is NOT a noble
+    gas?", 「哺乳類ではないものはどれ？」, the odd one out): ranking the options by how well
+    each goes with the question's words answers the opposite (benchmarks/results/
+    choice-negated/)."""
+    return bool(_EXCEPTION.search(question_stem(text)))
+
+
 def listed_options(text: str) -> list[str]:
     """The answer options a question lists, in order, or [] when it lists none (the first
     layout found, in the module's order; of labelled lines, the longest run)."""

@@ -148,6 +148,17 @@ def test_options_are_answered_by_their_likelihood_without_asking_the_agents() ->
     assert fake.scored == [["スーパー", "洋品店", "書店"]] and fake.requests == []
 
 
+def test_options_asked_for_the_one_that_does_not_fit_go_to_the_agents_alone() -> None:
+    def likelihood(messages: Sequence[Message], option: str) -> float:
+        return {"スーパー": -1.0, "洋品店": -9.0, "書店": -9.0}[option]
+
+    question = "食品を売る所ではないのはどれ？\n1. スーパー\n2. 洋品店\n3. 書店"
+    replies = {"plain": "洋品店", "round 1/agent 2": "答え：洋品店", "round 1/agent 3": "書店"}
+    text, fake = ask(question, replies, likelihood=likelihood)
+    assert text == "洋品店"  # the likeliest, スーパー, neither answers nor votes
+    assert fake.scored == [] and len(fake.requests) == 3
+
+
 def test_options_are_read_as_the_scorer_reads_them_and_likelihood_votes() -> None:
     def likelihood(messages: Sequence[Message], option: str) -> float:
         return {"スーパー": -9.0, "洋品店": -9.0, "書店": -1.0}[option]

@@ -52,7 +52,7 @@ from murmurnet.murmur import agreement
 from murmurnet.murmur.context import RunContext
 from murmurnet.murmur.span_cut import cut_span
 from murmurnet.murmur.stages import CHECKED_WEIGHT, record_agreement, with_program_output
-from murmurnet.options import listed_options, question_stem
+from murmurnet.options import asks_for_the_exception, listed_options, question_stem
 from murmurnet.question import has_pasted_text
 from murmurnet.roles import agent_temperature
 from murmurnet.tools.calculator import program_in
@@ -118,11 +118,11 @@ def ask_agents(
     backend: Backend,
     options: Sequence[str],
     kind: AnswerKind,
-    scorer: Backend,
+    scorer: Backend | None,
 ) -> list[Ballot]:
     """Round 1: the plain answer and every role's answer (one per instruction, with its
-    `more_instructions`) in one batch, then the options' likelihood under `scorer`; each
-    written to the blackboard.
+    `more_instructions`) in one batch, then the options' likelihood under `scorer` (if
+    any); each written to the blackboard.
 
     On a question about a text whose answer is a span of it, the agents are asked the plain
     question too, sampled: the roles' instructions only made the 0.5B model worse there. On
@@ -385,18 +385,20 @@ def short_answer(
     """The voted answer; when no agent gave a readable answer, the plain answer as it is
     (None only when even that is empty). A question that lists options is answered by the
     options' likelihood under `scorer` (the agents' model when None) alone
-    (`likeliest_option`) unless `--choice-answer vote`, or it cannot score continuations."""
+    (`likeliest_option`) unless `--choice-answer vote`, or it cannot score continuations, or
+    it asks for the option that does not fit (then the agents vote without it)."""
     options = listed_options(ctx.question.text)
     ranker = backend if scorer is None else scorer
     by_likelihood = ctx.config.choice_answer == "likelihood"
-    if options and by_likelihood and isinstance(ranker, LikelihoodScorer):
+    exception = asks_for_the_exception(ctx.question.text)
+    if options and by_likelihood and isinstance(ranker, LikelihoodScorer) and not exception:
         # Decided by a plan written before its deciding rows were looked at
         # (benchmarks/results/eval-choice-rule/): on JCQA dev rows 201-300 the likelihood
         # alone was right on 16 rows where the agents' vote was wrong, and wrong on 11 where
         # it was right; over all 299 JCQA dev rows, 30.8 % against the vote's 26.8 %.
         return ShortAnswer(likeliest_option(ctx, ranker, options, 1, "likelihood")[0], False, [])
     kind = answer_kind(ctx, options)
-    ballots = ask_agents(ctx, backend, options, kind, ranker)
+    ballots = ask_agents(ctx, backend, options, kind, None if exception else ranker)
     result = tally(ballots, kind)
     split = not result.majority
     if split and ctx.config.split_vote == "discuss":
