@@ -28,9 +28,9 @@ for number, question in enumerate(first, start=1):
     labels = "ABCDEFGH"[: len(answers)]
     key[number] = {label: name for label, (name, _) in zip(labels, answers, strict=True)}
     shown = "".join(
-        f"**{label}**\n\n```\n{reply}\n```\n\n"
+        f"**{label}**\n\n~~~~~~\n{reply}\n~~~~~~\n\n"
         for label, (_, reply) in zip(labels, answers, strict=True)
     )
-    blocks.append(f"## {number}\n\n**Question**\n\n```\n{question}\n```\n\n{shown}")
+    blocks.append(f"## {number}\n\n**Question**\n\n~~~~~~\n{question}\n~~~~~~\n\n{shown}")
 (HERE / "pairs.md").write_text("\n".join(blocks), encoding="utf-8")
 (HERE / "key.json").write_text(json.dumps(key, indent=1), encoding="utf-8")
