@@ -166,8 +166,10 @@ def test_stop_string_cuts_the_text(backend: TransformersBackend) -> None:
 
 def test_streaming_callback_and_token_counts(backend: TransformersBackend) -> None:
     seen: list[tuple[int, str]] = []
+    # Without the loop guard, which may hold a token's last characters back until the next
+    # shows they start no loop.
     replies = backend.generate(
-        [_ask(p, max_tokens=4, temperature=0) for p in PROMPTS[:2]],
+        [_ask(p, max_tokens=4, temperature=0, repeat_guard=False) for p in PROMPTS[:2]],
         on_token=lambda i, t: seen.append((i, t)),
     )
     # Text arrives piece by piece as it is made, and the pieces add up to each reply.
@@ -176,6 +178,13 @@ def test_streaming_callback_and_token_counts(backend: TransformersBackend) -> No
         assert "".join(pieces) == reply.text
         assert len(pieces) == reply.completion_tokens > 1
     assert {i for i, _ in seen[:2]} == {0, 1}, "rows stream side by side, not one after another"
+    guarded: list[tuple[int, str]] = []
+    replies = backend.generate(
+        [_ask(p, max_tokens=4, temperature=0) for p in PROMPTS[:2]],
+        on_token=lambda i, t: guarded.append((i, t)),
+    )
+    for index, reply in enumerate(replies):
+        assert "".join(piece for i, piece in guarded if i == index) == reply.text
     assert backend.count_tokens("the cat sat") == 3
     assert backend.context_size == 256
     assert backend.can_batch
