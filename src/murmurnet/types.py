@@ -36,8 +36,8 @@ class GenerationRequest(BaseModel):
     repeat_guard: bool = Field(
         True,
         description="End the reply where it starts to loop: a whole line, or two sentences in "
-        "a row, written before, or a phrase four times in a row (small models loop; llama.cpp "
-        "and transformers models).",
+        "a row, written before, or a phrase four times in a row (small models loop; an "
+        "OpenAI-compatible server's stream is closed there).",
     )
     logprobs: bool = Field(
         False, description="Return each generated token's log-probability (confidence)."

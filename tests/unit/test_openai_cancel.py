@@ -57,7 +57,11 @@ def test_cancel_closes_a_slow_stream_at_once(server: tuple[str, ServerState]) ->
     started = time.monotonic()
     try:
         with pytest.raises(CancelledError, match="user pressed stop"):
-            model.generate([ask("a"), ask("b")], on_token=on_token, cancel=cancel)
+            model.generate(
+                [ask("a", repeat_guard=False), ask("b", repeat_guard=False)],
+                on_token=on_token,
+                cancel=cancel,
+            )
         assert time.monotonic() - started < HANG
         # The server notices that the client hung up (its next write fails).
         assert state.disconnected.wait(HANG)
@@ -113,7 +117,7 @@ def test_raising_on_token_reaches_the_caller_unchanged(server: tuple[str, Server
     started = time.monotonic()
     try:
         with pytest.raises(Boom) as caught:
-            model.generate([ask("a"), ask("b"), ask("c")], on_token=on_token)
+            model.generate([ask(text, repeat_guard=False) for text in "abc"], on_token=on_token)
         assert caught.value is boom
         assert time.monotonic() - started < HANG
         # The other requests of the batch are not left streaming into the void.
@@ -190,3 +194,18 @@ def test_queue_seconds_when_the_pool_is_full(server: tuple[str, ServerState]) ->
     assert second.queue_seconds >= 0.25 > first.queue_seconds
     assert second.first_token_seconds is not None
     assert second.first_token_seconds >= second.queue_seconds
+
+
+def test_a_reply_that_loops_is_cut_and_its_stream_closed(server: tuple[str, ServerState]) -> None:
+    url, state = server
+    # "answer to a more more more …" until the client hangs up: a phrase loop.
+    state.endless, state.chunk_delay = True, 0.01
+    model = backend(url)
+    seen: list[str] = []
+    try:
+        (out,) = model.generate([ask("a")], on_token=lambda _i, piece: seen.append(piece))
+        assert out.text == "answer to a more" and out.finish_reason == "stop"
+        assert "".join(seen) == out.text
+        assert state.disconnected.wait(HANG), "the server kept writing to a closed stream"
+    finally:
+        model.close()

@@ -20,7 +20,7 @@ import contextlib
 import json
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, NoReturn, cast
 
@@ -32,6 +32,7 @@ from murmurnet.cancellation import Cancellation
 from murmurnet.config import ModelSpec
 from murmurnet.errors import BackendUnavailableError, ConfigError, MurmurError
 from murmurnet.models.base import TokenCallback, rough_token_count
+from murmurnet.models.loops import loop_start, settled_until
 from murmurnet.models.openai_batch import Batch, Clock, abort
 from murmurnet.models.registry import LoadOptions
 from murmurnet.types import Completion, GenerationRequest
@@ -150,7 +151,8 @@ class OpenAIHTTPBackend:
     ) -> tuple[str, str | None, dict[str, Any]]:
         """One streamed request. The client bounds each read (and retries before the
         answer starts); the deadline bounds a server that trickles. Token log-probabilities
-        go to `logprobs` when asked for and the server offers them."""
+        go to `logprobs` when asked for and the server offers them. A reply that starts to
+        loop (`loops`) is cut there and its stream closed, which ends the server's work."""
         try:
             stream = self._client.chat.completions.create(
                 model=self._model,
@@ -169,7 +171,7 @@ class OpenAIHTTPBackend:
         except openai.APIError as exc:
             self._fail(exc, batch)
         deadline = time.monotonic() + self._timeout
-        pieces: list[str] = []
+        reply = _Reply(request.repeat_guard, lambda piece: batch.emit(index, piece))
         finish: str | None = None
         usage: dict[str, Any] = {}
         with stream:
@@ -177,9 +179,11 @@ class OpenAIHTTPBackend:
             unlink = batch.stop.on_cancel(lambda: abort(response))
             try:
                 if "event-stream" not in response.headers.get("content-type", ""):
-                    return self._whole(response, index, batch, clock, logprobs)  # no stream
+                    text, finish, usage = self._whole(response, batch, clock, logprobs)
+                    reply.add_whole(text)  # one body, though a stream was asked for
+                    return reply.end(), "stop" if reply.looped else finish, usage
                 chunks = iter(stream)
-                while (chunk := self._next(chunks, batch)) is not None:
+                while not reply.looped and (chunk := self._next(chunks, batch)) is not None:
                     clock.first_event = clock.first_event or time.monotonic()
                     if time.monotonic() > deadline:
                         raise self._unreachable(f"no complete answer within {self._timeout:g} s")
@@ -190,15 +194,14 @@ class OpenAIHTTPBackend:
                         finish = choice.finish_reason or finish
                         if choice.logprobs is not None and choice.logprobs.content:
                             logprobs.extend(t.logprob for t in choice.logprobs.content)
-                        if piece:
+                        if piece and not reply.looped:
                             clock.first_token = clock.first_token or time.monotonic()
-                            pieces.append(piece)
-                            batch.emit(index, piece)
+                            reply.add(piece)
             finally:
                 unlink()
         # A shut socket can look like the end of a body that ends when the connection does.
         batch.stop.raise_if_cancelled()
-        return "".join(pieces), finish, usage
+        return reply.end(), "stop" if reply.looped else finish, usage
 
     def _next(
         self, chunks: Iterator[ChatCompletionChunk], batch: Batch
@@ -218,7 +221,6 @@ class OpenAIHTTPBackend:
     def _whole(
         self,
         response: httpx2.Response,
-        index: int,
         batch: Batch,
         clock: Clock,
         logprobs: list[float],
@@ -241,7 +243,6 @@ class OpenAIHTTPBackend:
             raise self._garbled(body[:200].decode("utf-8", "replace")) from exc
         if text:
             clock.first_token = clock.first_event
-            batch.emit(index, text)
         return text, finish, usage
 
     def _fail(self, exc: openai.APIError, batch: Batch) -> NoReturn:
@@ -316,6 +317,45 @@ def _server_message(response: httpx2.Response) -> str:
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
+
+
+class _Reply:
+    """A streamed reply as it grows: with the loop guard, what may still start a loop is
+    held back from the stream, and a loop ends it."""
+
+    def __init__(self, guard: bool, emit: Callable[[str], None]) -> None:
+        self._guard = guard
+        self._emit = emit
+        self.text = ""
+        self._shown = 0
+        self.looped = False
+
+    def add(self, piece: str) -> None:
+        self.text += piece
+        if not self._guard:
+            self._show(len(self.text))
+            return
+        loop = loop_start(self.text)
+        if loop is not None:
+            kept = self.text[: max(loop, self._shown)]
+            self.text = kept if self._shown > loop else kept.rstrip()
+            self.looped = True
+            return
+        self._show(settled_until(self.text))
+
+    def add_whole(self, text: str) -> None:
+        """All of a reply at once (a server that does not stream): only the loop is cut."""
+        loop = loop_start(text) if self._guard else None
+        self.text, self.looped = (text, False) if loop is None else (text[:loop].rstrip(), True)
+
+    def end(self) -> str:
+        self._show(len(self.text))
+        return self.text
+
+    def _show(self, upto: int) -> None:
+        if upto > self._shown:
+            self._emit(self.text[self._shown : upto])
+            self._shown = upto
 
 
 def _cut(text: str, stops: Sequence[str]) -> str:
