@@ -91,14 +91,15 @@ def _in_code(text: str) -> bool:
     return sum(line.lstrip().startswith("```") for line in text.split("\n")) % 2 == 1
 
 
-def _trailing_repeats(text: str) -> list[tuple[int, int]]:
+@lru_cache(maxsize=4)
+def _trailing_repeats(text: str) -> tuple[tuple[int, int], ...]:
     """For each stretch length that the text's end repeats: (length, how many characters at
     the end equal those that length before them). Held back from the first such character,
     the second copy of a looping phrase is never streamed (the last few characters of any
     reply wait a token or two)."""
     found: list[tuple[int, int]] = []
     if not text:
-        return found
+        return ()
     end = len(text) - 1
     # Only lengths at which the last character occurs before can repeat (found by rfind:
     # this runs after every token).
@@ -111,7 +112,7 @@ def _trailing_repeats(text: str) -> list[tuple[int, int]]:
         else:
             found.append((length, 1))
         at = text.rfind(text[-1], max(0, end - _PHRASE[1]), at)
-    return found
+    return tuple(found)
 
 
 def _matching_end(text: str, length: int) -> int:
@@ -164,6 +165,13 @@ def _sentence_loop(text: str) -> int | None:
         if index and repeats[index - 1] and repeats[index]:
             return units[index - 1].start
     return None
+
+
+def kept_at(text: str, loop: int, shown: int) -> str:
+    """What a reply keeps when it ends at `loop`: the text before it (without the spaces
+    there), or what was already streamed, which is never taken back (the hold makes that
+    rare)."""
+    return text[:shown] if shown > loop else text[:loop].rstrip()
 
 
 def settled_until(text: str) -> int:

@@ -32,7 +32,7 @@ from murmurnet.cancellation import Cancellation
 from murmurnet.config import ModelSpec
 from murmurnet.errors import BackendUnavailableError, ConfigError, MurmurError
 from murmurnet.models.base import TokenCallback, rough_token_count
-from murmurnet.models.loops import loop_start, settled_until
+from murmurnet.models.loops import kept_at, loop_start, settled_until
 from murmurnet.models.openai_batch import Batch, Clock, abort
 from murmurnet.models.registry import LoadOptions
 from murmurnet.types import Completion, GenerationRequest
@@ -337,9 +337,7 @@ class _Reply:
             return
         loop = loop_start(self.text)
         if loop is not None:
-            kept = self.text[: max(loop, self._shown)]
-            self.text = kept if self._shown > loop else kept.rstrip()
-            self.looped = True
+            self.text, self.looped = kept_at(self.text, loop, self._shown), True
             return
         self._show(settled_until(self.text))
 

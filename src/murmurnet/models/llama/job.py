@@ -10,7 +10,7 @@ from typing import Any
 
 import llama_cpp
 
-from murmurnet.models.loops import loop_start, settled_until
+from murmurnet.models.loops import kept_at, loop_start, settled_until
 from murmurnet.types import Completion, GenerationRequest
 
 PieceCallback = Callable[[str], None]
@@ -100,9 +100,7 @@ class Job:
         guard = self.request.repeat_guard
         loop = loop_start(self.text) if guard else None
         if loop is not None:
-            # What was streamed stays (the guard holds a possible loop back, so it is rare).
-            kept = self.text[: max(loop, self.emitted)]
-            self.text = kept if self.emitted > loop else kept.rstrip()
+            self.text = kept_at(self.text, loop, self.emitted)
             self.finish("stop")
             return
         if len(self.generated) >= self.request.max_tokens:
