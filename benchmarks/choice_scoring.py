@@ -1,7 +1,7 @@
 """Ways to rank a question's options by the bundled model's likelihood, on choice rows.
 
 The murmur answers a question that lists options with the option the model finds likeliest
-after the plain prompt, per character (`short.likeliest_option`). Other rankings from the
+after the plain prompt, per character (`option_rank.likeliest_option`). Other rankings from the
 literature: the whole sum, per token, and the pointwise mutual information of the option
 and the question (Holtzman et al. 2021, "Surface Form Competition": subtract each option's
 log-likelihood after a prompt without the question, so an option that is likely anyway,

@@ -1,6 +1,6 @@
 """The options a question lists, and where they are in its text.
 
-A question that lists options is answered by ranking them (`murmur.short.likeliest_option`),
+A question that lists options is answered by ranking them (`murmur.option_rank.likeliest_option`),
 the murmur's largest gain on the dev rows; an option list that is not found sends the
 question to a vote or a discussion instead. People lay options out in many ways, tried in
 this order: one per line ("1. …", "(b) …", "イ、…", "③ …"; a bare "A 清少納言" in a run of

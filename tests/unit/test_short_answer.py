@@ -373,7 +373,8 @@ def test_with_confidence_weights_a_sure_answer_outweighs_a_hesitant_majority() -
 
 
 def test_confidence_is_read_from_the_replys_last_tokens() -> None:
-    from murmurnet.murmur.short import TAIL_TOKENS, option_confidence, tail_confidence
+    from murmurnet.murmur.option_rank import option_confidence
+    from murmurnet.murmur.short import TAIL_TOKENS, tail_confidence
     from murmurnet.types import Completion, ContinuationScore
 
     hesitant_start = [math.log(0.01)] * 20 + [math.log(0.9)] * TAIL_TOKENS
@@ -517,6 +518,29 @@ def test_a_base_model_ranks_options_by_what_the_question_adds_to_each() -> None:
         assert net.ask(SHOP).text == "書店"
     assert set(seen) == {"質問: 主に食品を販売する所は?\n答え:", "答え:"}  # NFKC: ？ → ?
     assert not agents.requests and not agents.scored  # the agents' model is not asked
+
+
+def test_options_the_question_raises_alike_are_ranked_by_the_cloze_alone() -> None:
+    """When the question makes every option far likelier (all are planets), PMI would pick
+    the one least likely anyway, 海王星; the cloze alone keeps the best-known, 木星."""
+    anyway = {"木星": -14.0, "土星": -16.0, "海王星": -19.0}
+    rise = {"木星": 9.0, "土星": 10.0, "海王星": 12.0}
+
+    def likelihood(messages: Sequence[Message], option: str) -> float:
+        return anyway[option] + (0.0 if messages[-1].content == "答え:" else rise[option])
+
+    base = ScriptedBackend([], likelihood=likelihood, is_chat=False, name="base")
+    question = "太陽系で一番大きい惑星は？\n1. 木星\n2. 土星\n3. 海王星"
+    with MurmurNet(
+        RunConfig(choice_model="base"), backends={"default": ScriptedBackend([]), "base": base}
+    ) as net:
+        assert net.ask(question).text == "木星"
+    smaller = {option: value - 3.0 for option, value in rise.items()}  # a mean rise under 8
+    rise.update(smaller)
+    with MurmurNet(
+        RunConfig(choice_model="base"), backends={"default": ScriptedBackend([]), "base": base}
+    ) as net:
+        assert net.ask(question).text == "海王星"
 
 
 def test_the_bundled_base_model_ranks_options_only_beside_the_bundled_default() -> None:

@@ -1,6 +1,6 @@
 """Every option's scores under both bundled models, for replaying ways to rank options.
 
-The murmur ranks a question's options by Gemma 270M's cloze PMI (`short.likeliest_option`):
+The murmur ranks a question's options by Gemma 270M's cloze PMI (`option_rank.likeliest_option`):
 the option's log-likelihood after "質問: <stem>\\n答え:" less its log-likelihood after the
 answer line alone. This writes, per choice row, both of those numbers per option and Qwen's
 per-character likelihood of each option as the reply to the plain prompt (the listed form

@@ -66,7 +66,7 @@ class LikelihoodScorer(Protocol):
     The prompt is decoded once and shared by every continuation; a choice scorer ranks a
     question's options this way instead of asking the model to name one. `is_chat` is False
     for a base model, whose prompt is a plain document rather than a chat template: the two
-    rank options best from different prompts (`murmur.short.likeliest_option`)."""
+    rank options best from different prompts (`murmur.option_rank.likeliest_option`)."""
 
     is_chat: bool
 

@@ -73,6 +73,19 @@ class RunContext:
         titles = self.titles()
         return render(self.board, self.texts.labels, budget, backend.count_tokens, titles, without)
 
+    def plain_messages(self, instruction: str = "") -> list[Message]:
+        """The question (retrieved passages pasted before it, an agent's instruction after
+        it) after the conversation's earlier turns, as a chat shows them: a follow-up ("When
+        was he born?") means nothing without the turn before it."""
+        passages = [entry.text for entry in self.board.entries(EntryKind.PASSAGE)]
+        parts = [*passages, self.question.text, *([instruction] if instruction else [])]
+        earlier = [
+            Message(role=role, content=text)
+            for turn in self.history
+            for role, text in (("user", turn.question), ("assistant", turn.answer))
+        ]
+        return [*earlier, Message(role="user", content="\n\n".join(parts))]
+
     def generate(
         self,
         backend: Backend,

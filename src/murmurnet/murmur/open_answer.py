@@ -20,7 +20,6 @@ from murmurnet.answers import strip_spaces_and_punctuation
 from murmurnet.models.base import Backend
 from murmurnet.murmur import agreement
 from murmurnet.murmur.context import RunContext
-from murmurnet.murmur.short import plain_messages
 from murmurnet.murmur.stages import record_agreement
 from murmurnet.roles import agent_temperature
 from murmurnet.types import EntryKind, GenerationRequest
@@ -69,7 +68,7 @@ def answer_open(ctx: RunContext, backend: Backend) -> str:
     cfg = ctx.config
     requests = [
         GenerationRequest(
-            messages=plain_messages(ctx),
+            messages=ctx.plain_messages(),
             max_tokens=cfg.answer_tokens,
             temperature=0.0,
             tag="plain",
@@ -78,7 +77,7 @@ def answer_open(ctx: RunContext, backend: Backend) -> str:
     for index, role in enumerate(ctx.roles):
         requests.append(
             GenerationRequest(
-                messages=plain_messages(ctx, role.spec.instruction),
+                messages=ctx.plain_messages(role.spec.instruction),
                 max_tokens=cfg.answer_tokens,
                 temperature=agent_temperature(ctx.roles, index, cfg.internal_temp),
                 seed=None if cfg.seed is None else cfg.seed + 1000 + index,

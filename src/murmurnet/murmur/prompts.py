@@ -40,7 +40,7 @@ class StageTexts:
     language_names: dict[str, str]
     answer_line: str
     """What opens an answer on a test sheet ("答え:"): a base model ranks options after the
-    question and this line (`short.likeliest_option`)."""
+    question and this line (`option_rank.likeliest_option`)."""
     recall_in_english: str | None = None
     """Appended to a question of fact to have it answered in English (None: not needed)."""
     from_english_task: str | None = None

@@ -50,13 +50,14 @@ from murmurnet.answers import AnswerKind, char_f1, read_answer, strip_spaces_and
 from murmurnet.models.base import Backend, LikelihoodScorer
 from murmurnet.murmur import agreement
 from murmurnet.murmur.context import RunContext
+from murmurnet.murmur.option_rank import likeliest_option, option_confidence
 from murmurnet.murmur.span_cut import cut_span
 from murmurnet.murmur.stages import CHECKED_WEIGHT, record_agreement, with_program_output
-from murmurnet.options import asks_for_the_exception, listed_options, question_stem
+from murmurnet.options import asks_for_the_exception, listed_options
 from murmurnet.question import has_pasted_text
 from murmurnet.roles import agent_temperature
 from murmurnet.tools.calculator import program_in
-from murmurnet.types import Completion, ContinuationScore, EntryKind, GenerationRequest, Message
+from murmurnet.types import Completion, EntryKind, GenerationRequest
 
 SAME_SPAN = 0.6
 """Two span answers are one answer from this character F1 on ("東京都" and "東京")."""
@@ -86,31 +87,10 @@ def tail_confidence(reply: Completion, whole: bool = False) -> float:
     return math.exp(sum(values) / len(values)) if values else 1.0
 
 
-def option_confidence(scores: Sequence[ContinuationScore]) -> float:
-    """The likeliest option's share of the options' total probability."""
-    top = max(score.logprob for score in scores)
-    shares = [math.exp(score.logprob - top) for score in scores]
-    return 1.0 / sum(shares)
-
-
 def answer_kind(ctx: RunContext, options: Sequence[str]) -> AnswerKind:
     if options:
         return "choice"
     return "number" if ctx.question.kind == "calculation" else "span"
-
-
-def plain_messages(ctx: RunContext, instruction: str = "") -> list[Message]:
-    """The question (retrieved passages pasted before it, an agent's instruction after it)
-    after the conversation's earlier turns, as a chat shows them: a follow-up ("When was he
-    born?") means nothing without the turn before it."""
-    passages = [entry.text for entry in ctx.board.entries(EntryKind.PASSAGE)]
-    parts = [*passages, ctx.question.text, *([instruction] if instruction else [])]
-    earlier = [
-        Message(role=role, content=text)
-        for turn in ctx.history
-        for role, text in (("user", turn.question), ("assistant", turn.answer))
-    ]
-    return [*earlier, Message(role="user", content="\n\n".join(parts))]
 
 
 def ask_agents(
@@ -137,7 +117,7 @@ def ask_agents(
     samples_plain = kind == "span" and about_text(ctx)
     requests = [
         GenerationRequest(
-            messages=plain_messages(ctx),
+            messages=ctx.plain_messages(),
             max_tokens=cfg.answer_tokens,
             temperature=0.0,
             logprobs=by_confidence,
@@ -158,7 +138,7 @@ def ask_agents(
     for number, (index, _, instruction) in enumerate(asked):
         requests.append(
             GenerationRequest(
-                messages=plain_messages(ctx, instruction),
+                messages=ctx.plain_messages(instruction),
                 max_tokens=cfg.answer_tokens,
                 temperature=agent_temperature(ctx.roles, index, max(cfg.internal_temp, 0.3)),
                 seed=None if cfg.seed is None else cfg.seed + 1000 + number,
@@ -342,41 +322,6 @@ class ShortAnswer:
     """The agents' replies as a second round shows them: the plain one and the more
     instructions' first, the roles' own last (the options' likelihood, which is not an
     agent's reply, left out)."""
-
-
-def likeliest_option(
-    ctx: RunContext, scorer: Backend, options: Sequence[str], agent: int, stage: str
-) -> tuple[str, list[ContinuationScore]]:
-    """The option `scorer` finds likeliest, written to the blackboard as `agent`'s
-    contribution; with every option's score (for a base model, its PMI).
-
-    A chat model scores each option as its reply to the plain prompt, options listed, per
-    character (a long option is not penalised for its length). A base model reads a cloze,
-    the question without its options then an answer line ("質問: …\n答え:"), and each
-    option's log-likelihood there less its log-likelihood after the answer line alone
-    (pointwise mutual information, Holtzman et al. 2021: an option likely anyway, for its
-    wording, gains nothing from that). Each form was the better one for its kind of model on
-    JCommonsenseQA dev rows 151-300 (benchmarks/results/choice-scorer-model/)."""
-    if not isinstance(scorer, LikelihoodScorer) or scorer.is_chat:
-        scores = ctx.score(scorer, plain_messages(ctx), options, stage)
-        best = max(scores, key=lambda s: s.per_char).text
-    else:
-        passages = [
-            Message(role="user", content=e.text) for e in ctx.board.entries(EntryKind.PASSAGE)
-        ]
-        stem = question_stem(ctx.question.text)
-        cloze = f"{ctx.texts.labels.question}: {stem}\n{ctx.texts.answer_line}"
-        after = ctx.score(scorer, [*passages, Message(role="user", content=cloze)], options, stage)
-        alone = ctx.score(
-            scorer, [Message(role="user", content=ctx.texts.answer_line)], options, stage
-        )
-        scores = [
-            score.model_copy(update={"logprob": score.logprob - bare.logprob})
-            for score, bare in zip(after, alone, strict=True)
-        ]
-        best = max(scores, key=lambda s: s.logprob).text
-    ctx.board.write(EntryKind.CONTRIBUTION, best, round=1, agent=agent, role="likelihood")
-    return best, scores
 
 
 def short_answer(

@@ -14,6 +14,7 @@ from murmurnet.models.base import Backend
 from murmurnet.murmur import agreement, open_answer, pivot, short, stages
 from murmurnet.murmur.citations import sources
 from murmurnet.murmur.context import RunContext, TokenSink
+from murmurnet.murmur.option_rank import likeliest_option
 from murmurnet.murmur.prompts import single_messages
 from murmurnet.options import listed_options
 from murmurnet.types import EntryKind, GenerationRequest
@@ -175,7 +176,7 @@ def self_consistency(ctx: RunContext, models: StageModels, sink: TokenSink | Non
     cfg = ctx.config
     requests = [
         GenerationRequest(
-            messages=short.plain_messages(ctx),
+            messages=ctx.plain_messages(),
             max_tokens=cfg.answer_tokens,
             temperature=0.0 if index == 0 else max(cfg.internal_temp, 0.3),
             seed=None if cfg.seed is None else cfg.seed + index,
@@ -204,7 +205,7 @@ def plain(ctx: RunContext, models: StageModels, sink: TokenSink | None) -> str:
     agents' model, the one whose plain answer the murmur's vote starts from, so that with
     mixed models the baseline is still the same model alone."""
     request = GenerationRequest(
-        messages=short.plain_messages(ctx),
+        messages=ctx.plain_messages(),
         max_tokens=ctx.config.answer_tokens,
         temperature=0.0,
         tag="plain",
@@ -222,7 +223,7 @@ def plain_likelihood(ctx: RunContext, models: StageModels, sink: TokenSink | Non
     options = listed_options(ctx.question.text)
     if not options:
         return plain(ctx, models, sink)
-    best, _ = short.likeliest_option(ctx, models.internal, options, 1, "output")
+    best, _ = likeliest_option(ctx, models.internal, options, 1, "output")
     return finish(ctx, best, sink, streamed=False)
 
 
