@@ -53,6 +53,12 @@ def main() -> None:
     def count(rank: Rank, ids: list[str]) -> int:
         return sum(right(rank, scores[i], priors[i]) for i in ids)
 
+    def only_right(one: Rank, other: Rank, ids: list[str]) -> int:
+        """Rows `one` gets right and `other` wrong."""
+        return sum(
+            right(one, scores[i], priors[i]) and not right(other, scores[i], priors[i]) for i in ids
+        )
+
     print("| ranking | facts 1–40 | JCQA 1–150 |\n|---|---:|---:|")
     rankings = {
         "cloze − bare answer line (PMI, shipped before)": shipped,
@@ -70,14 +76,7 @@ def main() -> None:
     candidate = minus("empty", 0.75)
     print("\nfirst candidate (0.75 × empty question) against PMI on JCQA:")
     for name, ids in (("1–150", first), ("151–300", second), ("all 300", jcqa)):
-        better = sum(
-            right(candidate, scores[i], priors[i]) and not right(shipped, scores[i], priors[i])
-            for i in ids
-        )
-        worse = sum(
-            right(shipped, scores[i], priors[i]) and not right(candidate, scores[i], priors[i])
-            for i in ids
-        )
+        better, worse = only_right(candidate, shipped, ids), only_right(shipped, candidate, ids)
         pmi, new = count(shipped, ids), count(candidate, ids)
         print(f"  {name}: PMI {pmi}, candidate {new}, {better} better / {worse} worse")
 
@@ -89,14 +88,7 @@ def main() -> None:
     print("|---|---:|---:|---:|")
     for threshold in (6.0, 7.0, 8.0, 10.0):
         rank = by_rise(threshold)
-        better = sum(
-            right(rank, scores[i], priors[i]) and not right(shipped, scores[i], priors[i])
-            for i in jcqa
-        )
-        worse = sum(
-            right(shipped, scores[i], priors[i]) and not right(rank, scores[i], priors[i])
-            for i in jcqa
-        )
+        better, worse = only_right(rank, shipped, jcqa), only_right(shipped, rank, jcqa)
         switched = sum(rise(scores[i]) >= threshold for i in jcqa)
         cells = f"{count(rank, facts)} | {count(rank, jcqa)} ({better} / {worse}) | {switched}"
         print(f"| T = {threshold:g} | {cells} |")
