@@ -132,6 +132,7 @@ VARIANTS: dict[str, tuple[Rule, str]] = {
     "a program that ran weighs 1, not 2": (program_weighs_one, ""),
     "no options' likelihood voter": (without("likelihood"), ""),
     "no programmer": (without("programmer"), ""),
+    "no solver": (without("solver"), ""),
     "the plain ballot alone": (lambda ballots: ballots[:1], ""),
     "the options' likelihood alone (plain+likelihood)": (likelihood_alone, ""),
     "the options' likelihood weighs 1.5": (likelihood_weighs(1.5), ""),
