@@ -60,8 +60,8 @@ def _next_label(label: str, first: str = "") -> str | None:
 
 
 _EXCEPTION = re.compile(
-    r"\b(?:not|except|false|incorrect|wrong|odd one out)\b|n't\b|does(?:n't| not) belong"
-    r"|ではない|でない|じゃない|ではありません|間違って|誤って|誤り|正しくない|当てはまらない"
+    r"\b(?:not|never|except|false|incorrect|wrong|odd one out)\b|n't\b|does(?:n't| not) belong"
+    r"|ではない|でない|なかった|じゃない|ではありません|間違って|誤って|誤り|正しくない|当てはまらない"
     r"|含まれない|仲間はずれ|関係(?:が)?ない|以外",
     re.IGNORECASE,
 )

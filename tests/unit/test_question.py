@@ -9,7 +9,7 @@ import yaml
 
 from murmurnet.errors import InputError
 from murmurnet.evaluation.prompting import _INSTRUCTIONS, _LABELS, _PLAIN_LABELS, _PLAIN_REQUESTS
-from murmurnet.options import question_stem
+from murmurnet.options import asks_for_the_exception, question_stem
 from murmurnet.question import (
     _keyword,
     asked_question,
@@ -370,6 +370,23 @@ def test_the_stem_is_the_question_without_its_options() -> None:
     )
     assert question_stem("Which is red?\nChoices: apple, sky") == "Which is red?"
     assert question_stem("No options here.") == "No options here."
+
+
+@pytest.mark.parametrize(
+    ("text", "asks"),
+    [
+        ("Which of these is NOT a noble gas?\n1. helium\n2. nitrogen", True),
+        ("哺乳類ではないものはどれ？\n1. 犬\n2. 鮫", True),
+        ("江戸幕府の将軍でなかった人物はどれ？\n1. 徳川家康\n2. 織田信長", True),
+        ("Which of these people was never President?\n1. Lincoln\n2. Franklin", True),
+        ("アメリカにしかないのはどれ？\n1. 自由の女神\n2. 富士山", False),
+        ("Which planet is the largest?\n1. Mars\n2. Jupiter", False),
+    ],
+)
+def test_a_question_asking_for_the_option_that_does_not_fit_is_told_apart(
+    text: str, asks: bool
+) -> None:
+    assert asks_for_the_exception(text) is asks
 
 
 def test_the_asked_question_is_the_last_line_without_its_label_or_the_whole_text() -> None:
